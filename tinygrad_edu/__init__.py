@@ -1,0 +1,28 @@
+"""tinygrad_edu: a small reverse-mode autodiff engine on numpy and numba, with PyTorch's API.
+
+``import tinygrad_edu as torch`` and the tutorial's code runs on this engine. Start reading at
+``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back).
+"""
+from . import autograd, cuda, dtypes
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
+                       linspace, numel, ones, ones_like, rand, randint, randn, randperm, tensor, zeros,
+                       zeros_like)
+from .dtypes import dtype, float16, float32, float64, int8, int16, int32, int64, uint8
+from .functions import (abs, add, argmax, argmin, clamp, clip, clone, detach, div, eq, equal, exp, flatten,
+                        log, log_softmax, max, mean, min, mul, neg, permute, pow, relu, reshape, sigmoid,
+                        softmax, sqrt, squeeze, sub, sum, t, tanh, transpose, unsqueeze, view_copy)
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .tensor import Size, Tensor, cat, device, matmul, stack, where
+
+bool = dtypes.bool_
+half = float16
+float = float32
+double = float64
+short = int16
+int = int32
+long = int64
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+__version__ = "0.1.0"

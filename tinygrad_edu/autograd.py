@@ -1,0 +1,284 @@
+"""Reverse-mode automatic differentiation.
+
+Every differentiable op is a subclass of :class:`Function` with two methods side by side:
+
+* ``forward(ctx, *arrays)`` computes the result on numpy arrays and may stash what the
+  backward pass needs with ``ctx.save_for_backward``;
+* ``backward(ctx, grad)`` receives dL/d(output) as a numpy array and returns
+  dL/d(input) for each tensor input (``None`` where no gradient is needed).
+
+``Function.apply`` runs ``forward`` and, when grad mode is on and some input requires a
+gradient, records the Function as the output's ``grad_fn``. The recorded Functions form
+a graph; :func:`backward` walks it once in reverse topological order.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+# ---------------------------------------------------------------------------- grad mode
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off: a call, a ``with`` block or a decorator.
+
+    ``set_grad_enabled(False)`` switches it off at once (as PyTorch does); used in ``with``
+    the previous mode comes back when the block ends.
+    """
+
+    def __init__(self, mode: bool):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Inside ``with no_grad():`` (or a function decorated with it) no graph is recorded."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+
+class enable_grad(no_grad):
+    """Record the graph again inside a ``no_grad`` region."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _state.enabled = True
+
+
+# ---------------------------------------------------------------------------- Function
+
+class Function:
+    """One recorded op: its inputs, what it saved, and how to send gradients back."""
+
+    broadcasts = False  # True for ops whose inputs numpy-broadcast against each other
+
+    def __init__(self, inputs):
+        self.inputs = inputs  # the Tensor arguments of forward, in order
+        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self._saved = ()
+        self._freed = False
+
+    def save_for_backward(self, *arrays) -> None:
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward(). Specify retain_graph=True if you need "
+                "to backward through the graph a second time.")
+        return self._saved
+
+    def free(self) -> None:
+        if self._saved:
+            self._saved, self._freed = (), True
+
+    @property
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name} object>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The grad_fn of each input (None for leaves), as PyTorch names it."""
+        return tuple((t.grad_fn, 0) for t in self.inputs)
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the arrays behind ``args``; record the op if a gradient is needed."""
+        from .tensor import Tensor
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        ctx = cls(tensors)
+        raw = [a.array if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *raw, **kwargs)
+        requires_grad = is_grad_enabled() and any(ctx.needs_input_grad)
+        grad_fn = ctx if requires_grad else None
+        if isinstance(out, tuple):  # ops with extra non-differentiable outputs (max's indices)
+            return (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
+        return Tensor._make(out, grad_fn)
+
+
+# ---------------------------------------------------------------------------- the backward pass
+
+def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting stretched.
+
+    d/dx of y = broadcast(x) routes every copy of x[i] back to x[i], so the gradient
+    of x is the sum over the broadcast axes. This is the one place the engine does it.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root) -> list:
+    """Tensors reachable from ``root`` through grad_fn, each after all its consumers.
+
+    Iterative depth-first search, so a chain of 100,000 ops does not hit Python's
+    recursion limit.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node.grad_fn is not None:
+            for parent in node.grad_fn.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order[::-1]
+
+
+def _fit_gradient(grad: np.ndarray, tensor, fn: Function) -> np.ndarray:
+    """Bring an op's gradient to its input's shape and dtype, or fail naming the op."""
+    if fn.broadcasts:
+        grad = sum_to_shape(grad, tensor.shape)
+    if grad.shape != tensor.shape:
+        raise AssertionError(f"{fn.name} returned a gradient of shape {grad.shape} "
+                             f"for an input of shape {tensor.shape}")
+    return grad.astype(tensor.array.dtype, copy=False)
+
+
+def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    Chain rule: each node's gradient is the sum over its consumers c of
+    grad(c) * dc/dnode; visiting nodes in reverse topological order guarantees that sum is
+    complete before the node passes it on.
+    """
+    from .tensor import Tensor
+    if not tensor.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if tensor.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        seed = np.ones(tensor.shape, dtype=tensor.array.dtype)
+    else:
+        seed = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
+                          dtype=tensor.array.dtype)
+        if seed.shape != tensor.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(seed.shape)} "
+                               f"and output[0] has a shape of {tuple(tensor.shape)}.")
+
+    grads = {id(tensor): seed}
+    for node in _topological_order(tensor):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        fn = node.grad_fn
+        if fn is None:  # a leaf
+            node._accumulate(grad)
+            continue
+        input_grads = type(fn).backward(fn, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, g in zip(fn.inputs, input_grads):
+            if g is None or not parent.requires_grad:
+                continue
+            g = _fit_gradient(np.asarray(g), parent, fn)
+            if id(parent) in grads:
+                grads[id(parent)] = grads[id(parent)] + g
+            else:
+                grads[id(parent)] = g
+        if not retain_graph:
+            fn.free()
+
+
+# ---------------------------------------------------------------------------- gradcheck
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Compare analytic gradients with central finite differences, in float64.
+
+    For each input x that requires grad and each element x[i]:
+    numeric d(out)/dx[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), for every output element.
+    The analytic Jacobian comes from one backward pass per output element.
+    """
+    from .tensor import Tensor
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
+            raise ValueError("gradcheck expects float64 inputs: finite differences in float32 are too coarse")
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+
+    def outputs() -> np.ndarray:
+        with no_grad():
+            return np.array(fn(*inputs).array, dtype=np.float64, copy=True).ravel()
+
+    n_out = outputs().size
+    for k, x in enumerate(diff):
+        numeric = np.zeros((x.numel(), n_out))
+        for i in range(x.numel()):
+            at = np.unravel_index(i, x.shape)  # perturb the input in place, then restore it
+            orig = x.array[at]
+            x.array[at] = orig + eps
+            plus = outputs()
+            x.array[at] = orig - eps
+            minus = outputs()
+            x.array[at] = orig
+            numeric[i] = (plus - minus) / (2 * eps)
+        analytic = np.zeros_like(numeric)
+        for j in range(n_out):
+            for t in diff:
+                t.grad = None
+            out = fn(*inputs)
+            seed = np.zeros(n_out)
+            seed[j] = 1.0
+            out.backward(Tensor(seed.reshape(out.shape)))
+            if x.grad is not None:
+                analytic[:, j] = x.grad.array.ravel()
+        for t in diff:
+            t.grad = None
+        if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
+            if raise_exception:
+                worst = np.abs(analytic - numeric).max()
+                raise RuntimeError(f"Jacobian mismatch for input {k}: max abs difference {worst:.3g}\n"
+                                   f"numerical:\n{numeric}\nanalytical:\n{analytic}")
+            return False
+    return True
+

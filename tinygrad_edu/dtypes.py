@@ -1,0 +1,110 @@
+"""The element types a tensor can hold, and how two of them combine (type promotion).
+
+Each dtype wraps the numpy dtype that stores it. Promotion follows PyTorch's rules for
+the cases the tutorial meets:
+
+* categories rank bool < integer < floating; the higher category wins,
+* within a category the wider type wins (float32 + float64 -> float64),
+* a Python number or a 0-dim tensor only changes the result when it is of a higher
+  category than the sized tensors (float32 tensor * 2.0 stays float32, but an int64
+  tensor * 0.5 becomes the default float type, float32).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class dtype:
+    """One element type: ``tinygrad_edu.float32`` and friends."""
+
+    def __init__(self, name: str, np_dtype):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"tinygrad_edu.{self.name}"
+
+    def __reduce__(self):
+        return (from_numpy_dtype, (self.np,))
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+uint8 = dtype("uint8", np.uint8)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+bool_ = dtype("bool", np.bool_)
+
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+_BY_NUMPY = {d.np: d for d in ALL}
+default_float = float32
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The engine dtype stored as ``np_dtype``; a TypeError for kinds we do not support."""
+    try:
+        return _BY_NUMPY[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported "
+                        "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+
+
+def to_dtype(d) -> dtype:
+    """Accept an engine dtype, a numpy dtype or the Python types float/int/bool."""
+    if isinstance(d, dtype):
+        return d
+    python_types = {float: default_float, int: int64, bool: bool_}
+    if d in python_types:
+        return python_types[d]
+    return from_numpy_dtype(d)
+
+
+def _category(d: dtype) -> int:
+    return 0 if d is bool_ else 2 if d.is_floating_point else 1
+
+
+def _scalar_dtype(x) -> dtype:
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    return default_float
+
+
+def _widest(ds: list[dtype]) -> dtype | None:
+    """The widest dtype of the highest category (int64 with float32 gives float32, as in PyTorch)."""
+    if not ds:
+        return None
+    top = max(_category(d) for d in ds)
+    return from_numpy_dtype(np.result_type(*[d.np for d in ds if _category(d) == top]))
+
+
+def result_type(*operands) -> dtype:
+    """The dtype of an elementwise op on ``operands`` (tensors and Python numbers).
+
+    Operands are ranked in three tiers, as PyTorch does: tensors with dims, 0-dim tensors,
+    Python numbers. A lower tier only matters when its category is higher.
+    """
+    from .tensor import Tensor
+    tiers: list[list[dtype]] = [[], [], []]
+    for x in operands:
+        if isinstance(x, Tensor):
+            tiers[0 if x.ndim else 1].append(x.dtype)
+        else:
+            tiers[2].append(_scalar_dtype(x))
+    result = None
+    for tier, ds in enumerate(tiers):
+        best = _widest(ds)
+        if best is None:
+            continue
+        if result is None:
+            result = best
+        elif _category(best) > _category(result):
+            # a float scalar lifts an int tensor to the default float type, not to float64
+            result = default_float if tier == 2 and best.is_floating_point else best
+    return result

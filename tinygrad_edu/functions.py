@@ -1,0 +1,148 @@
+"""The ``tinygrad_edu.add(x, y)`` style of calling tensor methods, as the tutorial writes
+``torch.add(y, z)``. Each function simply calls the method of the same name.
+"""
+from __future__ import annotations
+
+from .tensor import Tensor, _as_tensor
+
+
+def add(input: Tensor, other, alpha=1) -> Tensor:
+    return _as_tensor(input).add(other, alpha=alpha)
+
+
+def sub(input: Tensor, other, alpha=1) -> Tensor:
+    return _as_tensor(input).sub(other, alpha=alpha)
+
+
+def mul(input: Tensor, other) -> Tensor:
+    return _as_tensor(input).mul(other)
+
+
+def div(input: Tensor, other) -> Tensor:
+    return _as_tensor(input).div(other)
+
+
+def pow(input: Tensor, exponent) -> Tensor:
+    if not isinstance(input, Tensor):
+        return exponent.__rpow__(input)
+    return input.pow(exponent)
+
+
+def neg(input: Tensor) -> Tensor:
+    return input.neg()
+
+
+def exp(input: Tensor) -> Tensor:
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return input.sqrt()
+
+
+def abs(input: Tensor) -> Tensor:
+    return input.abs()
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return input.log_softmax(dim)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    return input.sum(dim, keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.mean(dim, keepdim)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):
+    return input.min(dim, keepdim)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return input.argmin(dim, keepdim)
+
+
+def eq(input: Tensor, other) -> Tensor:
+    return input.eq(other)
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    return input.equal(other)
+
+
+def reshape(input: Tensor, shape) -> Tensor:
+    return input.reshape(shape)
+
+
+def view_copy(input: Tensor, size) -> Tensor:
+    """``input.view(size)`` as a new tensor that owns its memory."""
+    return input.view(size).clone()
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
+
+
+def t(input: Tensor) -> Tensor:
+    return input.t()
+
+
+def permute(input: Tensor, dims) -> Tensor:
+    return input.permute(dims)
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def clone(input: Tensor) -> Tensor:
+    return input.clone()

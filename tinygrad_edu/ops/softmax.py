@@ -1,0 +1,44 @@
+"""Softmax and log-softmax along one dim, computed stably by subtracting the max first."""
+import numpy as np
+
+from ..autograd import Function
+
+
+class Softmax(Function):
+    """y_i = e^(x_i) / sum_j e^(x_j).
+
+    dy_i/dx_k = y_i (delta_ik - y_k), so dL/dx = y * (g - sum(g * y)).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log(sum_j e^(x_j)).
+
+    dy_i/dx_k = delta_ik - softmax(x)_k, so dL/dx = g - softmax(x) * sum(g).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True)
