@@ -15,6 +15,8 @@ from .functions import (abs, add, argmax, argmin, clamp, clip, clone, detach, di
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Size, Tensor, cat, device, matmul, stack, where
 
+from . import nn, optim  # noqa: E402  (they build on the names above)
+
 bool = dtypes.bool_
 half = float16
 float = float32

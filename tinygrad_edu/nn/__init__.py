@@ -1,0 +1,6 @@
+"""``tinygrad_edu.nn``: layers, losses and the Module base class, named as in ``torch.nn``."""
+from . import functional, init
+from .modules import (BatchNorm1d, BatchNorm2d, BCELoss, Conv2d, CrossEntropyLoss, Dropout, Flatten, Identity,
+                      Linear, LogSoftmax, MaxPool2d, Module, ModuleList, MSELoss, NLLLoss, ReLU, Sequential,
+                      Sigmoid, Softmax, Tanh)
+from .parameter import Parameter

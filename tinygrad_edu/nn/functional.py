@@ -1,0 +1,249 @@
+"""``nn.functional``: layers and losses as plain functions of tensors (no weights of their own).
+
+Most are built from tensor ops, so their gradients come from those ops; convolution and
+pooling call their own ops (``ops/conv.py``) because a per-element graph would be far too slow.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..ops.conv import Conv2d, MaxPool2d
+from ..random import numpy_generator
+from ..tensor import Tensor
+
+
+def _pair(v) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+# ---------------------------------------------------------------------------- layers
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b.   x (*, in), W (out, in), b (out,) -> y (*, out)"""
+    out = input @ weight.T
+    return out + bias if bias is not None else out
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """2-D cross-correlation.   input (N, C, H, W) or (C, H, W), weight (F, C, KH, KW) -> (N, F, OH, OW)
+
+    OH = (H + 2*padding - KH) // stride + 1. ``padding`` may be an int, a pair, "valid" or "same"
+    ("same" needs stride 1).
+    """
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise RuntimeError(f"conv2d: expected a 4-D input (N, C, H, W) and a 4-D weight, "
+                           f"got input of shape {list(input.shape)} and weight of shape {list(weight.shape)}")
+    stride = _pair(stride)
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        if stride != (1, 1):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        padding = ((weight.shape[2] - 1) // 2, (weight.shape[3] - 1) // 2)
+        if weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
+            raise NotImplementedError("padding='same' with an even kernel size needs asymmetric padding")
+    padding = _pair(padding)
+    if input.shape[1] != weight.shape[1]:
+        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[1]} channels, but got "
+                           f"{input.shape[1]} channels instead")
+    for size, k, p in zip(input.shape[2:], weight.shape[2:], padding):
+        if size + 2 * p < k:
+            raise RuntimeError(f"Calculated padded input size per channel: ({input.shape[2] + 2 * padding[0]} x "
+                               f"{input.shape[3] + 2 * padding[1]}). Kernel size: ({weight.shape[2]} x "
+                               f"{weight.shape[3]}). Kernel size can't be greater than actual input size")
+    dtype = dtypes.result_type(input, weight)
+    x, w = input.to(dtype), weight.to(dtype)
+    b = bias.to(dtype) if bias is not None else None
+    return Conv2d.apply(x, w, b, stride=stride, padding=padding)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Max over each (KH, KW) window.   input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW)
+
+    ``stride`` defaults to ``kernel_size``; padding (at most half the kernel) counts as -inf.
+    """
+    if input.ndim == 3:
+        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
+    kernel_size = _pair(kernel_size)
+    stride = _pair(stride) if stride is not None else kernel_size
+    padding = _pair(padding)
+    if any(p > k // 2 for p, k in zip(padding, kernel_size)):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding[0]}, "
+                           f"kernel_size={kernel_size[0]}")
+    return MaxPool2d.apply(input, kernel_size, stride, padding)
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return input.log_softmax(dim)
+
+
+def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p), so the mean is kept.
+
+    The mask comes from the engine's generator: the same seed gives the same mask (not the
+    same mask as PyTorch, whose random stream differs).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = numpy_generator(generator).random(input.shape) >= p
+    return input * Tensor._make((keep / (1 - p)).astype(input.array.dtype))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1).
+
+    In training, mean and var are the batch's (var biased), and the running statistics move
+    towards them: running = (1 - momentum) * running + momentum * batch (var unbiased there).
+    In evaluation the running statistics are used instead.
+    """
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        mean = input.mean(dims)
+        var = input.var(dims, unbiased=False)
+        if running_mean is not None:
+            running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * mean.array
+            running_var.array[...] = (1 - momentum) * running_var.array + momentum * var.array * count / (count - 1)
+    else:
+        mean, var = running_mean, running_var
+    out = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# ---------------------------------------------------------------------------- losses
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """mean((x - y)^2).   d/dx = 2 (x - y) / n"""
+    if input.shape != target.shape:
+        # PyTorch only warns and broadcasts, which silently gives a wrong loss: we refuse
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}). This would give wrong results due to broadcasting; "
+                         "reshape the target to the input's shape.")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(y log x + (1 - y) log(1 - x)), with each log clamped at -100 as PyTorch does.
+
+    d/dx = (x - y) / (x (1 - x)) where the logs are not clamped.
+    """
+    if input.shape != target.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"Found dtype {target.dtype.name.capitalize()} but expected Float")
+    x = input.array
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _check_class_target(input: Tensor, target: Tensor, fn: str) -> None:
+    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
+        raise RuntimeError(f"{fn}: expected target of dtype Long (class indices), but got {target.dtype.name.capitalize()}")
+    if input.ndim < 1 or (input.ndim > 1 and target.shape[:1] != input.shape[:1]):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 1}).")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-x[n, y_n] (times weight[y_n]); the mean divides by the summed weights of the counted targets.
+
+    input (N, C) log-probabilities, target (N,) int64 class indices. d/dx[n, y_n] = -weight[y_n] / total.
+    """
+    _check_class_target(input, target, "nll_loss")
+    if input.ndim == 1:
+        return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+    if input.ndim != 2:
+        raise ValueError(f"nll_loss: expected input of shape (N, C), got {list(input.shape)}")
+    labels = target.array
+    counted = labels != ignore_index
+    bad = counted & ((labels < 0) | (labels >= input.shape[1]))
+    if bad.any():
+        raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
+    safe = np.where(counted, labels, 0)
+    w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=input.array.dtype)
+    w = Tensor._make((w * counted).astype(input.array.dtype))
+    picked = input[np.arange(len(labels)), safe]
+    loss = -picked * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
+    """nll_loss(log_softmax(x), y) for class indices; -sum(p * log_softmax(x)) for class probabilities p.
+
+    d/dx = softmax(x) - onehot(y) (per sample, before the reduction).
+    """
+    logp = input.log_softmax(1 if input.ndim > 1 else 0)
+    if target.dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: class-probability targets need the input's shape "
+                             f"{list(input.shape)}, got {list(target.shape)}")
+        loss = -(target * logp).sum(1 if input.ndim > 1 else 0)
+        if reduction == "mean" and input.ndim > 1:
+            return loss.sum() / input.shape[0]
+        return _reduce(loss, reduction)
+    return nll_loss(logp, target, weight, ignore_index, reduction)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 class indices (*,) -> int64 one-hot (*, num_classes)."""
+    n = int(tensor.array.max()) + 1 if num_classes < 0 else num_classes
+    return Tensor._make(np.eye(n, dtype=np.int64)[tensor.array])
+

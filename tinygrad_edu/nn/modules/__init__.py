@@ -1,0 +1,10 @@
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .container import ModuleList, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .flatten import Flatten
+from .linear import Identity, Linear
+from .loss import BCELoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module
+from .pooling import MaxPool2d

@@ -1,0 +1,54 @@
+"""Adam: adaptive moment estimation (Kingma & Ba, 2015), as PyTorch implements it."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """For each parameter p with gradient g, at step t (PyTorch's documented algorithm):
+
+        g = g + weight_decay * p
+        m = m + (1 - beta1) * (g - m)            (the running mean of g)
+        v = beta2 * v + (1 - beta2) * g * g      (the running mean of g^2)
+        v_max = max(v_max, v)                    (amsgrad only; then v_max replaces v below)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"Invalid hyper-parameter: lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        for group, p, state in self._params_with_grad():
+            beta1, beta2 = group["betas"]
+            if not state:
+                state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
+                state["exp_avg"] = Tensor._make(np.zeros_like(p.array))
+                state["exp_avg_sq"] = Tensor._make(np.zeros_like(p.array))
+                if group["amsgrad"]:
+                    state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p.array))
+            state["step"].array += 1
+            t = float(state["step"].array)
+            g = -p.grad.array if group["maximize"] else p.grad.array
+            if group["weight_decay"]:
+                g = g + group["weight_decay"] * p.array
+            m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+            m += (1 - beta1) * (g - m)
+            v *= beta2
+            v += (1 - beta2) * g * g
+            if group["amsgrad"]:
+                np.maximum(state["max_exp_avg_sq"].array, v, out=state["max_exp_avg_sq"].array)
+                v = state["max_exp_avg_sq"].array
+            step_size = group["lr"] / (1 - beta1 ** t)
+            denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
+            p.array += (-step_size * m) / denom
+        return loss
