@@ -12,6 +12,7 @@ from .dtypes import dtype, float16, float32, float64, int8, int16, int32, int64,
 from .functions import (abs, add, argmax, argmin, clamp, clip, clone, detach, div, eq, equal, exp, flatten,
                         log, log_softmax, max, mean, min, mul, neg, permute, pow, relu, reshape, sigmoid,
                         softmax, sqrt, squeeze, sub, sum, t, tanh, transpose, unsqueeze, view_copy)
+from .serialization import load, save
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Size, Tensor, cat, device, matmul, stack, where
 
