@@ -16,7 +16,7 @@ from .serialization import load, save
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Size, Tensor, cat, device, matmul, stack, where
 
-from . import nn, optim  # noqa: E402  (they build on the names above)
+from . import nn, optim, utils, vision  # noqa: E402  (they build on the names above)
 
 bool = dtypes.bool_
 half = float16
