@@ -5,9 +5,9 @@
 """
 from . import autograd, cuda, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor,
-                       linspace, numel, ones, ones_like, rand, randint, randn, randperm, tensor, zeros,
-                       zeros_like)
+from .creation import (DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
+                       from_numpy, full, full_like, is_tensor, linspace, numel, ones, ones_like, rand, randint,
+                       randn, randperm, tensor, zeros, zeros_like)
 from .dtypes import dtype, float16, float32, float64, int8, int16, int32, int64, uint8
 from .functions import (abs, add, argmax, argmin, clamp, clip, clone, detach, div, eq, equal, exp, flatten,
                         log, log_softmax, max, mean, min, mul, neg, permute, pow, relu, reshape, sigmoid,
@@ -25,7 +25,5 @@ double = float64
 short = int16
 int = int32
 long = int64
-
-FloatTensor = DoubleTensor = LongTensor = Tensor
 
 __version__ = "0.1.0"

@@ -47,9 +47,19 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _state.enabled = self.prev
         return False
 
+    def __call__(self, func):
+        _state.enabled = self.prev  # decorating only wraps func: the mode changes while it runs
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return type(self)(self.mode)  # each call of a decorated function restores the mode it found
+
 
 class no_grad(contextlib.ContextDecorator):
     """Inside ``with no_grad():`` (or a function decorated with it) no graph is recorded."""
+
+    def _recreate_cm(self):
+        return type(self)()  # a fresh context per call, so recursive calls each restore their own mode
 
     def __enter__(self):
         self.prev = is_grad_enabled()
@@ -69,6 +79,10 @@ class enable_grad(no_grad):
 
 
 # ---------------------------------------------------------------------------- Function
+
+# Called as tracer(ctx, args, kwargs, output) after every op, grad mode on or off, while one is
+# installed: tinygrad_edu.onnx sets it to record a forward pass with each op's arguments.
+tracer = None
 
 class Function:
     """One recorded op: its inputs, what it saved, and how to send gradients back."""
@@ -129,8 +143,12 @@ class Function:
         requires_grad = is_grad_enabled() and any(ctx.needs_input_grad)
         grad_fn = ctx if requires_grad else None
         if isinstance(out, tuple):  # ops with extra non-differentiable outputs (max's indices)
-            return (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
-        return Tensor._make(out, grad_fn)
+            result = (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
+        else:
+            result = Tensor._make(out, grad_fn)
+        if tracer is not None:
+            tracer(ctx, args, kwargs, result)
+        return result
 
 
 # ---------------------------------------------------------------------------- the backward pass
@@ -191,7 +209,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     grad(c) * dc/dnode; visiting nodes in reverse topological order guarantees that sum is
     complete before the node passes it on.
     """
-    from .tensor import Tensor
+    from .tensor import Size, Tensor
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -202,8 +220,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         seed = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
                           dtype=tensor.array.dtype)
         if seed.shape != tensor.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(seed.shape)} "
-                               f"and output[0] has a shape of {tuple(tensor.shape)}.")
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(seed.shape)} "
+                               f"and output[0] has a shape of {tensor.shape}.")
 
     grads = {id(tensor): seed}
     for node in _topological_order(tensor):

@@ -135,3 +135,16 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     return _new(np.eye(n, m, dtype=_float_type(dtype)), requires_grad)
+
+
+def _legacy_constructor(dtype: dtypes.dtype, name: str):
+    """PyTorch's old typed constructors: ``LongTensor([0, 1])`` is ``tensor([0, 1], dtype=int64)``."""
+    def construct(data=()) -> Tensor:
+        return tensor(data, dtype=dtype)
+    construct.__name__ = construct.__qualname__ = name
+    return construct
+
+
+FloatTensor = _legacy_constructor(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy_constructor(dtypes.float64, "DoubleTensor")
+LongTensor = _legacy_constructor(dtypes.int64, "LongTensor")

@@ -17,8 +17,9 @@ import numpy as np
 class dtype:
     """One element type: ``tinygrad_edu.float32`` and friends."""
 
-    def __init__(self, name: str, np_dtype):
+    def __init__(self, name: str, np_dtype, scalar_name: str):
         self.name = name
+        self.scalar_name = scalar_name  # PyTorch's name in messages and tensor types: "Long" for int64
         self.np = np.dtype(np_dtype)
         self.is_floating_point = self.np.kind == "f"
         self.itemsize = self.np.itemsize
@@ -30,15 +31,15 @@ class dtype:
         return (from_numpy_dtype, (self.np,))
 
 
-float16 = dtype("float16", np.float16)
-float32 = dtype("float32", np.float32)
-float64 = dtype("float64", np.float64)
-uint8 = dtype("uint8", np.uint8)
-int8 = dtype("int8", np.int8)
-int16 = dtype("int16", np.int16)
-int32 = dtype("int32", np.int32)
-int64 = dtype("int64", np.int64)
-bool_ = dtype("bool", np.bool_)
+float16 = dtype("float16", np.float16, "Half")
+float32 = dtype("float32", np.float32, "Float")
+float64 = dtype("float64", np.float64, "Double")
+uint8 = dtype("uint8", np.uint8, "Byte")
+int8 = dtype("int8", np.int8, "Char")
+int16 = dtype("int16", np.int16, "Short")
+int32 = dtype("int32", np.int32, "Int")
+int64 = dtype("int64", np.int64, "Long")
+bool_ = dtype("bool", np.bool_, "Bool")
 
 ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 _BY_NUMPY = {d.np: d for d in ALL}
@@ -78,8 +79,8 @@ def _scalar_dtype(x) -> dtype:
 
 def _widest(ds: list[dtype]) -> dtype | None:
     """The widest dtype of the highest category (int64 with float32 gives float32, as in PyTorch)."""
-    if not ds:
-        return None
+    if len(ds) <= 1:  # the common case (one tensor, one number) needs no search
+        return ds[0] if ds else None
     top = max(_category(d) for d in ds)
     return from_numpy_dtype(np.result_type(*[d.np for d in ds if _category(d) == top]))
 

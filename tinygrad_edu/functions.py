@@ -112,8 +112,9 @@ def reshape(input: Tensor, shape) -> Tensor:
 
 
 def view_copy(input: Tensor, size) -> Tensor:
-    """``input.view(size)`` as a new tensor that owns its memory."""
-    return input.view(size).clone()
+    """``input.view(size)`` as a new tensor that owns its memory; being a copy, it also takes a
+    non-contiguous input, as PyTorch's does."""
+    return input.reshape(size).clone()
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -273,7 +273,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"tinygrad_edu.{self.dtype.name.capitalize()}Tensor"
+            return f"tinygrad_edu.{self.dtype.scalar_name}Tensor"
         return self.to(dtype)
 
     def float(self) -> "Tensor":
@@ -411,6 +411,30 @@ class Tensor:
 
     def __rpow__(self, other) -> "Tensor":
         return self._binary(ew.Pow, other, reverse=True)
+
+    def _augmented(self, out_of_place, in_place, other) -> "Tensor":
+        """``x += y`` and friends.
+
+        Outside a recorded graph they change x in place, as in PyTorch, so that
+        ``with no_grad(): w -= lr * w.grad`` keeps ``w`` the same leaf with its ``.grad``. On a
+        tensor inside a graph they compute ``x + y`` and rebind the name instead, so the graph
+        records the op and the gradient stays right.
+        """
+        if self.grad_fn is not None and autograd.is_grad_enabled():
+            return out_of_place(other)
+        return in_place(other)
+
+    def __iadd__(self, other) -> "Tensor":
+        return self._augmented(self.add, self.add_, other)
+
+    def __isub__(self, other) -> "Tensor":
+        return self._augmented(self.sub, self.sub_, other)
+
+    def __imul__(self, other) -> "Tensor":
+        return self._augmented(self.mul, self.mul_, other)
+
+    def __itruediv__(self, other) -> "Tensor":
+        return self._augmented(self.div, self.div_, other)
 
     def __neg__(self) -> "Tensor":
         return ew.Neg.apply(self)
@@ -553,7 +577,7 @@ class Tensor:
         """sum / count; an integer tensor is refused, as in PyTorch."""
         if not self.dtype.is_floating_point:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                               f"floating point or complex dtype. Got: {self.dtype.name.capitalize()}")
+                               f"floating point or complex dtype. Got: {self.dtype.scalar_name}")
         dims = self._dims(dim)
         count = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         return self.sum(dims, keepdim) / count
@@ -570,7 +594,8 @@ class Tensor:
     def _extreme(self, dim, keepdim, largest: bool):
         if dim is None:
             if self.numel() == 0:
-                raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
+                raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
+                                   "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
             return reduce.MaxAll.apply(self, largest)
         return return_types_max(*reduce.MaxDim.apply(self, _dim(dim, self.ndim), keepdim, largest))
 
@@ -683,15 +708,23 @@ class Tensor:
     # ------------------------------------------------------------------ printing
 
     def __repr__(self) -> str:
-        body = _format_values(self.array)
-        extras = []
-        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+        empty = self.numel() == 0
+        extras = [f"size={tuple(self.shape)}"] if empty and self.ndim != 1 else []
+        # the dtype is left out where the values imply it; an empty tensor has no values to imply int or bool
+        if self.dtype not in ((dtypes.float32,) if empty else (dtypes.float32, dtypes.int64, dtypes.bool_)):
             extras.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        body = "[]" if empty else _format_values(self.array)
+        text, line = "tensor(" + body, len(body) - body.rfind("\n") + 1  # PyTorch's count of the last line
+        for extra in extras:  # an extra that would pass 80 columns starts a new line, as in PyTorch
+            if line + len(extra) + 2 > 80:
+                text, line = text + ",\n" + " " * len("tensor(") + extra, len("tensor(") + len(extra)
+            else:
+                text, line = text + ", " + extra, line + len(extra) + 2
+        return text + ")"
 
     __str__ = __repr__
 
@@ -714,22 +747,58 @@ def _index_array(index):
 
 
 def _format_values(array: np.ndarray) -> str:
-    """Values formatted the way PyTorch prints them: 4 decimals, ``1.`` for whole floats."""
-    if array.dtype.kind != "f":
-        formatter = {"bool": lambda v: str(bool(v)), "int": str}
+    """Values laid out the way PyTorch prints them (its ``_tensor_str``).
+
+    All values are right-aligned to one width; a row breaks before 80 columns; past 1000
+    values only the first and last 3 along each dim are shown, with ``...`` between.
+    """
+    summarize = array.size > 1000
+    shown = array
+    if summarize:
+        shown = array[np.ix_(*[[i for i in _shown(n, True) if i is not None] for n in array.shape])]
+    text, width = _value_format(shown)
+
+    def block(a: np.ndarray, indent: int) -> str:
+        if a.ndim == 0:
+            return text(a.item()).rjust(width)
+        if a.ndim == 1:
+            items = [" ..." if i is None else text(a[i].item()).rjust(width)
+                     for i in _shown(len(a), summarize)]
+            per_line = max(1, (80 - indent) // (width + 2))
+            lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+            return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+        rows = ["..." if i is None else block(a[i], indent + 1) for i in _shown(len(a), summarize)]
+        return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+    return block(array, len("tensor("))
+
+
+def _shown(n: int, summarize: bool) -> list:
+    """The indices printed along a dim of size ``n``; None marks the ``...`` gap."""
+    if summarize and n > 6:
+        return [0, 1, 2, None, n - 3, n - 2, n - 1]
+    return list(range(n))
+
+
+def _value_format(shown: np.ndarray):
+    """How one value prints, and the width every value is padded to.
+
+    Floats get 4 decimals, or ``1.`` when all are whole, or ``1.0000e-05`` when the nonzero
+    magnitudes span more than 1000x, pass 1e8 or fall below 1e-4. As in PyTorch, only the
+    finite nonzero values set the width.
+    """
+    if shown.dtype.kind != "f":
+        return str, max((len(str(v)) for v in shown.ravel().tolist()), default=1)
+    values = shown.astype(np.float64).ravel()
+    nonzero = values[np.isfinite(values) & (values != 0)]
+    big, small = (np.abs(nonzero).max(), np.abs(nonzero).min()) if nonzero.size else (1.0, 1.0)
+    if big / small > 1000 or big > 1e8 or small < 1e-4:
+        text = "{:.4e}".format
+    elif np.all(nonzero == np.ceil(nonzero)):
+        text = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"  # noqa: E731  (nan, inf get no dot)
     else:
-        finite = np.abs(array[np.isfinite(array)].astype(np.float64))
-        big = finite.max() if finite.size else 0.0
-        small = finite[finite > 0].min() if (finite > 0).any() else 0.0
-        if finite.size and np.all(finite == np.round(finite)) and big < 1e8:
-            fmt = "{:.0f}."
-        elif big >= 1e8 or (small and (small < 1e-4 or big / small > 1e3)):
-            fmt = "{:.4e}"
-        else:
-            fmt = "{:.4f}"
-        formatter = {"float_kind": lambda v: fmt.format(v) if np.isfinite(v) else str(v)}
-    return np.array2string(array, separator=", ", formatter=formatter, prefix="tensor(",
-                           threshold=1000, edgeitems=3)
+        text = "{:.4f}".format
+    return text, max((len(text(v)) for v in nonzero.tolist()), default=1)
 
 
 # ---------------------------------------------------------------------- functions on tensors

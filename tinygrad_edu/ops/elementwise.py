@@ -209,7 +209,10 @@ class Tanh(Function):
 
 
 class Clamp(Function):
-    """z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0"""
+    """z = min(max(x, lo), hi).   dz/dx = 1 where lo < x < hi, else 0
+
+    At a bound itself the gradient is 0, as in PyTorch, so ``clamp(min=0)`` has relu's gradient.
+    """
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -222,9 +225,9 @@ class Clamp(Function):
         (x,) = ctx.saved_tensors
         inside = np.ones(x.shape, dtype=bool)
         if ctx.lo is not None:
-            inside &= x >= ctx.lo
+            inside &= x > ctx.lo
         if ctx.hi is not None:
-            inside &= x <= ctx.hi
+            inside &= x < ctx.hi
         return grad * inside
 
 

@@ -1,0 +1,22 @@
+"""Test settings shared by the whole suite.
+
+Hypothesis profiles (pick one with ``HYPOTHESIS_PROFILE=ci``):
+
+* ``dev`` (the default): 25 examples per property, enough to meet broadcasting, size-1 dims, 0-dim
+  tensors and non-contiguous layouts on every run while the core suite stays near a minute
+  on two cores;
+* ``ci``: 200 examples per property, for a nightly or pre-release run.
+
+No deadline: the first example of a test pays for imports and numba compilation.
+This directory is put on ``sys.path`` by pytest (no ``__init__.py``), so any test here or in a
+subdirectory can ``from helpers import check_against_torch`` and ``import strategies``.
+"""
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
