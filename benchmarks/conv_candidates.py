@@ -1,0 +1,262 @@
+"""Conv / max-pool kernel candidates against torch on the tutorial CNN's shapes.
+
+    python -m benchmarks.conv_candidates [--rounds 30]
+
+Everything runs in this one process, interleaved round by round, so load from other processes
+hits all candidates alike. Per section, the table shows each candidate's per-call median and
+minimum (ms) over the rounds and their ratios to torch's (2 threads). On a shared machine the
+minimum is the better estimate of what a kernel can do; the median, of what it does under
+that load. Compilation happens before any timing.
+
+Candidates:
+  numpy twin              im2col through sliding_window_view + one tensordot GEMM (OpenBLAS)
+  numba planes (Tt)       the shipped kernels: direct loops, 4 taps per sweep, prange, T threads
+  numba 1-tap (Tt)        the same loops with one tap per sweep (shows what the grouping buys)
+  numba im2col+BLAS       numba im2col/col2im copies, GEMMs by numpy matmul (OpenBLAS)
+The "step" section times the tutorial network's forward+backward (conv, relu, pool, conv, relu,
+pool, linear, mean) on the kernels plus numpy under numba x OpenBLAS thread counts, against
+the same network in torch: that is where numba's and OpenBLAS's threads meet.
+"""
+import argparse
+import time
+
+import numba
+import numpy as np
+import torch
+import torch.nn.functional as TF
+from numba import njit, prange
+from threadpoolctl import threadpool_limits
+
+from tinygrad_edu.kernels import conv, pool
+
+CONVS = {"conv1 1->8 @28": ((64, 1, 28, 28), (8, 1, 3, 3)), "conv2 8->32 @14": ((64, 8, 14, 14), (32, 8, 3, 3))}
+POOLS = {"pool 8@28": (64, 8, 28, 28), "pool 32@14": (64, 32, 14, 14)}
+S, P = (1, 1), (1, 1)
+
+
+@njit(parallel=True, fastmath={"reassoc", "contract"}, cache=True)
+def _forward_one_tap(planes, w2, offsets, bias, Wq, out):
+    N = planes.shape[0]
+    F, T = w2.shape
+    _, _, OH, OW = out.shape
+    L = (OH - 1) * Wq + OW
+    for nf in prange(N * F):
+        n, f = nf // F, nf % F
+        acc = np.empty(L, planes.dtype)
+        acc[:] = bias[f]
+        for t in range(T):
+            xs, wv = planes[n, offsets[t]:offsets[t] + L], w2[f, t]
+            for p in range(L):
+                acc[p] += wv * xs[p]
+        for oh in range(OH):
+            out[n, f, oh, :] = acc[oh * Wq:oh * Wq + OW]
+
+
+def one_tap_forward(x, w, b):
+    geo = conv._geometry(x.shape, w.shape, S, P)
+    out = np.empty((x.shape[0], w.shape[0], geo.OH, geo.OW), x.dtype)
+    _forward_one_tap(conv._to_planes(x, S, P, geo), conv._flat_weights(w, x.dtype), geo.offsets, b, geo.Wq, out)
+    return out
+
+
+@njit(cache=True)
+def _im2col(xpad, KH, KW, OH, OW, cols):
+    """cols[c, i, j, n, oh, ow] = xpad[n, c, oh + i, ow + j] (stride 1)."""
+    N, C = xpad.shape[:2]
+    for c in range(C):
+        for i in range(KH):
+            for j in range(KW):
+                for n in range(N):
+                    for oh in range(OH):
+                        cols[c, i, j, n, oh, :] = xpad[n, c, oh + i, j:j + OW]
+
+
+@njit(cache=True)
+def _col2im(dcols, dxpad):
+    C, KH, KW, N, OH, OW = dcols.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(KH):
+                for j in range(KW):
+                    for oh in range(OH):
+                        dxpad[n, c, oh + i, j:j + OW] += dcols[c, i, j, n, oh]
+
+
+def _cols(x, w):
+    (N, C, H, W), (_, _, KH, KW) = x.shape, w.shape
+    cols = np.empty((C, KH, KW, N, H, W), x.dtype)  # 'same' padding: OH, OW = H, W
+    _im2col(conv._pad(x, P), KH, KW, H, W, cols)
+    return cols.reshape(C * KH * KW, -1)
+
+
+def im2col_forward(x, w, b):
+    N, _, H, W = x.shape
+    F = w.shape[0]
+    out = (w.reshape(F, -1) @ _cols(x, w)).reshape(F, N, H, W)
+    return np.ascontiguousarray((out + b[:, None, None, None]).transpose(1, 0, 2, 3))
+
+
+def im2col_backward(g, x, w, needs):
+    N, C, H, W = x.shape
+    F = w.shape[0]
+    g2 = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(F, -1)
+    dx = None
+    if needs[0]:
+        dxpad = np.zeros((N, C, H + 2, W + 2), x.dtype)
+        _col2im((w.reshape(F, -1).T @ g2).reshape(C, *w.shape[2:], N, H, W), dxpad)
+        dx = dxpad[:, :, 1:-1, 1:-1].copy()
+    return dx, (g2 @ _cols(x, w).T).reshape(w.shape), g.sum(axis=(0, 2, 3))
+
+
+def with_threads(fn, numba_threads, blas_threads=None):
+    def run():
+        numba.set_num_threads(numba_threads)
+        if blas_threads is None:
+            return fn()
+        with threadpool_limits(blas_threads, user_api="blas"):
+            return fn()
+    return run
+
+
+def measure(candidates, rounds, budget_s=0.02):
+    """Per-call (median, min) in ms of each candidate over interleaved rounds."""
+    reps = {}
+    for name, fn in candidates.items():
+        fn()
+        t = time.perf_counter()
+        fn()
+        reps[name] = max(1, int(budget_s / max(time.perf_counter() - t, 1e-6)))
+    times = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            t = time.perf_counter()
+            for _ in range(reps[name]):
+                fn()
+            times[name].append((time.perf_counter() - t) / reps[name])
+    return {name: (1e3 * float(np.median(ts)), 1e3 * min(ts)) for name, ts in times.items()}
+
+
+def report(title, results, baseline="torch"):
+    base_median, base_min = results[baseline]
+    print(f"\n{title:<36s}{'median':>9s}  {'ratio':>6s}  {'min':>9s}  {'ratio':>6s}")
+    for name, (median, fastest) in results.items():
+        print(f"  {name:<34s}{median:9.3f}  {median / base_median:6.2f}  {fastest:9.3f}  {fastest / base_min:6.2f}")
+
+
+def conv_sections(rounds, rng):
+    for label, (xs, ws) in CONVS.items():
+        x, w = rng.standard_normal(xs, dtype=np.float32), rng.standard_normal(ws, dtype=np.float32)
+        b = rng.standard_normal(ws[0], dtype=np.float32)
+        needs = (xs[1] > 1, True, True)  # the first layer's input needs no gradient
+        g = rng.standard_normal((xs[0], ws[0], xs[2], xs[3]), dtype=np.float32)
+        xt, wt, bt = (torch.tensor(a, requires_grad=r) for a, r in ((x, needs[0]), (w, True), (b, True)))
+        gt = torch.from_numpy(g)
+        ref = TF.conv2d(xt, wt, bt, S, P).detach().numpy()
+        for fwd in (conv.conv2d_forward_numba, conv.conv2d_forward_numpy):
+            np.testing.assert_allclose(fwd(x, w, b, S, P), ref, rtol=1e-4, atol=1e-3)
+        for fwd in (one_tap_forward, im2col_forward):
+            np.testing.assert_allclose(fwd(x, w, b), ref, rtol=1e-4, atol=1e-3)
+
+        def torch_step():
+            TF.conv2d(xt, wt, bt, S, P).backward(gt)
+
+        def ours(path):
+            fwd, bwd = getattr(conv, "conv2d_forward_" + path), getattr(conv, "conv2d_backward_" + path)
+            return lambda: (fwd(x, w, b, S, P), bwd(g, x, w, S, P, needs))
+
+        forward = {"torch": lambda: TF.conv2d(xt.detach(), wt.detach(), bt.detach(), S, P),
+                   "numpy twin": lambda: conv.conv2d_forward_numpy(x, w, b, S, P),
+                   "numba planes (2t)": with_threads(lambda: conv.conv2d_forward_numba(x, w, b, S, P), 2),
+                   "numba planes (1t)": with_threads(lambda: conv.conv2d_forward_numba(x, w, b, S, P), 1),
+                   "numba 1-tap (2t)": with_threads(lambda: one_tap_forward(x, w, b), 2),
+                   "numba 1-tap (1t)": with_threads(lambda: one_tap_forward(x, w, b), 1),
+                   "numba im2col+BLAS(2t)": with_threads(lambda: im2col_forward(x, w, b), 1, 2),
+                   "numba im2col+BLAS(1t)": with_threads(lambda: im2col_forward(x, w, b), 1, 1)}
+        report(f"{label} forward", measure(forward, rounds))
+        both = {"torch": torch_step,
+                "numpy twin": ours("numpy"),
+                "numba planes (2t)": with_threads(ours("numba"), 2),
+                "numba planes (1t)": with_threads(ours("numba"), 1),
+                "numba im2col+BLAS(2t)": with_threads(lambda: (im2col_forward(x, w, b), im2col_backward(g, x, w, needs)), 1, 2),
+                "numba im2col+BLAS(1t)": with_threads(lambda: (im2col_forward(x, w, b), im2col_backward(g, x, w, needs)), 1, 1)}
+        report(f"{label} forward+backward (dx: {needs[0]})", measure(both, rounds))
+
+
+def pool_sections(rounds, rng):
+    for label, shape in POOLS.items():
+        x = rng.standard_normal(shape, dtype=np.float32)
+        g = rng.standard_normal((*shape[:2], shape[2] // 2, shape[3] // 2), dtype=np.float32)
+        xt, gt = torch.tensor(x, requires_grad=True), torch.from_numpy(g)
+
+        def ours(path, backward):
+            fwd, bwd = getattr(pool, "max_pool2d_forward_" + path), getattr(pool, "max_pool2d_backward_" + path)
+            if not backward:
+                return lambda: fwd(x, (2, 2), (2, 2), (0, 0))
+            return lambda: bwd(g, fwd(x, (2, 2), (2, 2), (0, 0))[1], shape)
+
+        def torch_step():
+            TF.max_pool2d(xt, 2, 2).backward(gt)
+
+        for backward in (False, True):
+            results = measure({"torch": torch_step if backward else (lambda: TF.max_pool2d(xt.detach(), 2, 2)),
+                               "numpy twin": ours("numpy", backward),
+                               "numba (2t)": with_threads(ours("numba", backward), 2),
+                               "numba (1t)": with_threads(ours("numba", backward), 1)}, rounds)
+            report(f"{label} {'forward+backward' if backward else 'forward'}", results)
+
+
+def step_section(rounds, rng):
+    """The tutorial CNN's forward+backward: kernels + numpy (+ OpenBLAS for the linear layer)."""
+    x = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
+    w1, b1 = 0.3 * rng.standard_normal((8, 1, 3, 3), dtype=np.float32), np.zeros(8, np.float32)
+    w2, b2 = 0.1 * rng.standard_normal((32, 8, 3, 3), dtype=np.float32), np.zeros(32, np.float32)
+    wl = 0.02 * rng.standard_normal((10, 32 * 7 * 7), dtype=np.float32)
+
+    def ours():
+        h1 = conv.conv2d_forward_numba(x, w1, b1, S, P)
+        r1 = np.maximum(h1, 0)
+        p1, a1 = pool.max_pool2d_forward_numba(r1, (2, 2), (2, 2), (0, 0))
+        h2 = conv.conv2d_forward_numba(p1, w2, b2, S, P)
+        r2 = np.maximum(h2, 0)
+        p2, a2 = pool.max_pool2d_forward_numba(r2, (2, 2), (2, 2), (0, 0))
+        flat = p2.reshape(64, -1)
+        logits = flat @ wl.T
+        g_logits = np.full_like(logits, 1 / logits.size)
+        g_wl = g_logits.T @ flat
+        g_p2 = (g_logits @ wl).reshape(p2.shape)
+        g_h2 = pool.max_pool2d_backward_numba(g_p2, a2, r2.shape) * (h2 > 0)
+        g_p1, g_w2, g_b2 = conv.conv2d_backward_numba(g_h2, p1, w2, S, P)
+        g_h1 = pool.max_pool2d_backward_numba(g_p1, a1, r1.shape) * (h1 > 0)
+        return g_wl, g_w2, conv.conv2d_backward_numba(g_h1, x, w1, S, P, (False, True, True))
+
+    tx, tw1, tb1, tw2, tb2, twl = (torch.tensor(a, requires_grad=r) for a, r in
+                                   ((x, False), (w1, True), (b1, True), (w2, True), (b2, True), (wl, True)))
+
+    def torch_step():
+        h = TF.max_pool2d(TF.relu(TF.conv2d(tx, tw1, tb1, S, P)), 2)
+        h = TF.max_pool2d(TF.relu(TF.conv2d(h, tw2, tb2, S, P)), 2)
+        (h.reshape(64, -1) @ twl.T).mean().backward()
+
+    candidates = {"torch": torch_step}
+    for nt in (2, 1):
+        for bt in (2, 1):
+            candidates[f"numba {nt}t + OpenBLAS {bt}t"] = with_threads(ours, nt, bt)
+    report("tutorial CNN forward+backward (no optimizer)", measure(candidates, rounds, budget_s=0.05))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    print(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), float32, per-call times in ms over {args.rounds} rounds")
+    rng = np.random.default_rng(0)
+    conv_sections(args.rounds, rng)
+    pool_sections(args.rounds, rng)
+    step_section(args.rounds, rng)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""The conv / max-pool kernels (``tinygrad_edu.kernels``) against torch, path by path.
+
+Every example runs both paths (numba and numpy twin) and compares each with torch's forward
+and with the gradients torch.autograd gives for x, w and b, then the two paths with each
+other. Float sums are compared relative to the sum of the magnitudes of their terms, which
+torch gives us by running the same op on |x|, |w|, |b| and |g|: a float sum of terms t_k is
+off by at most about (number of terms) * eps * sum |t_k|, whatever the cancellation, so
+|ours - torch| <= rtol * sum|t_k| with rtol a small multiple of eps (RTOL) is a tight test.
+Pooling copies values, so it must match exactly, argmax included.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strategies import with_layout
+from tinygrad_edu import kernels
+from tinygrad_edu.kernels import conv, pool
+
+PATHS = ("numba", "numpy")
+# About 40 eps (float64 eps 2.2e-16, float32 1.2e-7): the largest error seen over 300 examples of
+# the conv test was 1.6 eps of the magnitude, for either dtype and path; sums here have up to
+# 4*7*7 = 196 terms per output, whose rounding error grows like sqrt(terms) eps in practice.
+RTOL = {"float64": 1e-14, "float32": 5e-6}
+EXAMPLES = settings(max_examples=40, deadline=None)
+
+
+def _conv_path(path):
+    return getattr(conv, f"conv2d_forward_{path}"), getattr(conv, f"conv2d_backward_{path}")
+
+
+def _pool_path(path):
+    return getattr(pool, f"max_pool2d_forward_{path}"), getattr(pool, f"max_pool2d_backward_{path}")
+
+
+def torch_conv(x, w, b, g, stride, padding):
+    """torch's out, dx, dw, db (db None without bias) as numpy arrays."""
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = None if b is None else torch.tensor(b, requires_grad=True)
+    out = TF.conv2d(xt, wt, bt, stride, padding)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), None if b is None else bt.grad.numpy()
+
+
+def assert_sum_close(actual, expected, magnitude, dtype):
+    """|actual - expected| <= RTOL * magnitude elementwise, magnitude = the sum of |terms|."""
+    assert actual.dtype == np.dtype(dtype), (actual.dtype, dtype)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    err = np.abs(actual.astype(np.float64) - expected)
+    bound = RTOL[dtype] * magnitude + np.finfo(dtype).tiny
+    assert np.all(err <= bound), f"worst error {np.max(err - bound):.3g} over the bound"
+
+
+@st.composite
+def conv_cases(draw):
+    KH, KW = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    sh, sw, ph, pw = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    H = draw(st.integers(max(1, KH - 2 * ph), KH + 9))
+    W = draw(st.integers(max(1, KW - 2 * pw), KW + 9))
+    N, C, F = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    layout = st.sampled_from(("contiguous", "transposed", "sliced"))
+    x = with_layout(rng.uniform(-1, 1, (N, C, H, W)), draw(layout))
+    w = with_layout(rng.uniform(-1, 1, (F, C, KH, KW)), draw(layout))
+    b = rng.uniform(-1, 1, F) if draw(st.booleans()) else None
+    g = with_layout(rng.uniform(-1, 1, (N, F, OH, OW)), draw(layout))
+    return x, w, b, g, (sh, sw), (ph, pw)
+
+
+@EXAMPLES
+@given(case=conv_cases(), dtype=st.sampled_from(["float64", "float32"]))
+def test_conv2d_matches_torch_on_both_paths(case, dtype):
+    x, w, b, g, stride, padding = case
+    x, w, g = (a.astype(dtype) for a in (x, w, g))  # astype keeps the layout
+    b = None if b is None else b.astype(dtype)
+    expected = torch_conv(x, w, b, g, stride, padding)
+    magnitude = torch_conv(*(None if a is None else np.abs(a).astype(np.float64) for a in (x, w, b, g)), stride, padding)
+    results = {}
+    for path in PATHS:
+        forward, backward = _conv_path(path)
+        out = forward(x, w, b, stride, padding)
+        dx, dw, db = backward(g, x, w, stride, padding)
+        assert out.flags.c_contiguous and dx.flags.c_contiguous and dw.flags.c_contiguous
+        for name, ours, ref, mag in zip(("out", "dx", "dw", "db"), (out, dx, dw, db), expected, magnitude):
+            if ref is not None:  # db is compared whenever there is a bias to compare with
+                assert_sum_close(ours, ref.astype(np.float64), mag, dtype)
+        results[path] = (out, dx, dw, db)
+    # the twins against each other: same maths, only the rounding of the sums differs
+    for ours, twin, mag in zip(results["numba"], results["numpy"], magnitude):
+        if mag is not None:
+            assert_sum_close(ours, twin.astype(np.float64), mag, dtype)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True), (False, True, True)])
+def test_conv2d_backward_returns_only_what_is_needed(path, needs):
+    rng = np.random.default_rng(1)
+    x, w, g = rng.uniform(-1, 1, (2, 3, 6, 5)), rng.uniform(-1, 1, (4, 3, 3, 2)), rng.uniform(-1, 1, (2, 4, 3, 6))
+    grads = _conv_path(path)[1](g, x, w, (2, 1), (1, 1), needs)
+    full = _conv_path(path)[1](g, x, w, (2, 1), (1, 1))
+    for need, grad, reference in zip(needs, grads, full):
+        if need:
+            np.testing.assert_array_equal(grad, reference)
+        else:
+            assert grad is None
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("size", [(28, 28), (31, 46)])
+def test_box_blur_matches_torch(path, size):
+    """The tutorial's 7x7 box blur of a float32 image: mean of each 7x7 neighbourhood, zeros outside."""
+    image = np.random.default_rng(2).uniform(0, 1, (1, 1, *size)).astype(np.float32)
+    kernel = np.ones((1, 1, 7, 7), np.float32) / 49
+    ours = _conv_path(path)[0](image, kernel, None, (1, 1), (3, 3))
+    expected = TF.conv2d(torch.from_numpy(image), torch.from_numpy(kernel), padding=3).numpy()
+    # all terms are >= 0, so the sum of magnitudes is the result itself
+    assert_sum_close(ours, expected.astype(np.float64), expected.astype(np.float64), "float32")
+
+
+@st.composite
+def pool_cases(draw):
+    KH, KW = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, KH // 2)), draw(st.integers(0, KW // 2))
+    H = draw(st.integers(max(1, KH - 2 * ph), KH + 9))
+    W = draw(st.integers(max(1, KW - 2 * pw), KW + 9))
+    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # a coarse grid makes ties in a window common; NaNs and -inf test what wins besides numbers
+    x = rng.integers(-3, 4, (N, C, H, W)) / 2 if draw(st.booleans()) else rng.uniform(-1, 1, (N, C, H, W))
+    specials = draw(st.sampled_from([(), (np.nan,), (-np.inf,), (np.nan, -np.inf)]))
+    for value in specials:
+        x[rng.random(x.shape) < 0.2] = value
+    OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    g = rng.uniform(-1, 1, (N, C, OH, OW))
+    layout = st.sampled_from(("contiguous", "transposed", "sliced"))
+    return with_layout(x, draw(layout)), with_layout(g, draw(layout)), (KH, KW), (sh, sw), (ph, pw)
+
+
+def torch_pool(x, g, kernel_size, stride, padding):
+    xt = torch.tensor(x, requires_grad=True)
+    out, idx = TF.max_pool2d(xt, kernel_size, stride, padding, return_indices=True)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), idx.numpy(), xt.grad.numpy()
+
+
+@EXAMPLES
+@given(case=pool_cases(), dtype=st.sampled_from(["float64", "float32"]))
+def test_max_pool2d_matches_torch_on_both_paths(case, dtype):
+    x, g, kernel_size, stride, padding = case
+    x, g = x.astype(dtype), g.astype(dtype)
+    out_ref, idx_ref, dx_ref = torch_pool(x, g, kernel_size, stride, padding)
+    magnitude = torch_pool(x, np.abs(g), kernel_size, stride, padding)[2]
+    for path in PATHS:
+        forward, backward = _pool_path(path)
+        out, argmax = forward(x, kernel_size, stride, padding)
+        assert out.dtype == x.dtype and argmax.dtype == np.int64
+        np.testing.assert_array_equal(out, out_ref)  # NaN matches NaN here
+        np.testing.assert_array_equal(argmax, idx_ref)
+        dx = backward(g, argmax, x.shape)
+        assert dx.dtype == g.dtype and dx.shape == x.shape
+        # one input sums the gradients of the windows it won, in an order that may differ from torch's
+        assert_sum_close(dx, dx_ref.astype(np.float64), magnitude, dtype)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_max_pool2d_ties_and_all_minus_inf_windows_match_torch(path, dtype):
+    """Equal values in a window: the first in row-major order wins, and overlapping windows
+    (stride 1 < kernel 2) add their gradients on it. An all -inf window picks its first real
+    input, never the padding."""
+    x = np.array([[[[1, 1, 0, 5],
+                    [1, 1, 5, 5],
+                    [-np.inf, -np.inf, 2, 2],
+                    [-np.inf, -np.inf, 2, 2]]]], dtype)
+    g = np.arange(1, 26, dtype=dtype).reshape(1, 1, 5, 5)
+    forward, backward = _pool_path(path)
+    out, argmax = forward(x, (2, 2), (1, 1), (1, 1))
+    out_ref, idx_ref, dx_ref = torch_pool(x, g, (2, 2), (1, 1), (1, 1))
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, idx_ref)
+    np.testing.assert_array_equal(backward(g, argmax, x.shape), dx_ref)
+    assert argmax[0, 0, 1, 1] == 0 and argmax[0, 0, 3, 1] == 8  # the all-1 window, the all -inf one
+
+
+def test_use_selects_the_path_and_rejects_unknown_names():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.uniform(-1, 1, (2, 2, 5, 5)), rng.uniform(-1, 1, (3, 2, 3, 3)), rng.uniform(-1, 1, 3)
+    previous = kernels.use("numpy")
+    try:
+        assert kernels.current() == "numpy"
+        np.testing.assert_array_equal(kernels.conv2d_forward(x, w, b, (1, 1), (1, 1)),
+                                      conv.conv2d_forward_numpy(x, w, b, (1, 1), (1, 1)))
+        assert kernels.use("numba") == "numpy"
+        np.testing.assert_array_equal(kernels.conv2d_forward(x, w, b, (1, 1), (1, 1)),
+                                      conv.conv2d_forward_numba(x, w, b, (1, 1), (1, 1)))
+        np.testing.assert_array_equal(kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))[1],
+                                      pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))[1])
+        with pytest.raises(ValueError):
+            kernels.use("cuda")
+    finally:
+        kernels.use(previous)
+
+
+def test_environment_variable_selects_the_path_and_torch_is_never_imported():
+    script = ("import sys, numpy as np; from tinygrad_edu import kernels; "
+              "kernels.conv2d_forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), None, (1, 1), (0, 0)); "
+              "print(kernels.current(), 'torch' in sys.modules)")
+    env = dict(os.environ, TINYGRAD_EDU_KERNELS="numpy")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["numpy", "False"]

@@ -1,0 +1,93 @@
+"""Hot kernels: convolution and max pooling on plain numpy arrays.
+
+Each function has two implementations with the same maths: a readable numpy twin
+(``conv.conv2d_forward_numpy``, ...) and a fast numba one (``conv.conv2d_forward_numba``, ...).
+``use("numpy")`` or ``use("numba")`` picks one at run time; the environment variable
+``TINYGRAD_EDU_KERNELS`` picks the one used from import (default ``numba``).
+
+Arrays are float32 or float64; outputs and gradients have x's dtype (w and b are cast to it).
+Inputs may have any memory layout; outputs are C-contiguous.
+
+Threads: the numba kernels run in parallel with ``prange`` and call no BLAS. Their thread count
+is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time.
+The first call for each dtype compiles (seconds); later processes load the compiled code
+from the cache next to these files.
+"""
+import os
+
+from . import conv, pool
+
+_PATHS = ("numba", "numpy")
+_path = None
+
+
+def use(path):
+    """Select the kernel path, "numba" or "numpy", for later calls; return the previous one."""
+    global _path
+    if path not in _PATHS:
+        raise ValueError(f"kernel path must be one of {_PATHS}, not {path!r}")
+    previous, _path = _path, path
+    return previous
+
+
+def current():
+    """The kernel path in use: "numba" or "numpy"."""
+    return _path
+
+
+use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
+
+
+def conv2d_forward(x, w, b, stride, padding):
+    """2-D cross-correlation, as torch.nn.functional.conv2d.
+
+    x (N, C, H, W), w (F, C, KH, KW), b (F,) or None, stride (sh, sw), padding (ph, pw).
+    Returns out (N, F, OH, OW), OH = (H + 2*ph - KH)//sh + 1, OW = (W + 2*pw - KW)//sw + 1:
+
+        out[n,f,oh,ow] = b[f] + sum_{c,i,j} w[f,c,i,j] * xpad[n, c, oh*sh + i, ow*sw + j]
+
+    where xpad is x with ph zero rows above and below and pw zero columns on each side.
+    """
+    impl = conv.conv2d_forward_numba if _path == "numba" else conv.conv2d_forward_numpy
+    return impl(x, w, b, stride, padding)
+
+
+def conv2d_backward(grad_out, x, w, stride, padding, needs=(True, True, True)):
+    """Gradients of conv2d_forward: (dx, dw, db), each None where its needs flag is False.
+
+    grad_out g (N, F, OH, OW); dx like x, dw like w, db (F,):
+
+        dL/db[f]       = sum_{n,oh,ow} g[n,f,oh,ow]
+        dL/dw[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] * xpad[n, c, oh*sh + i, ow*sw + j]
+        dL/dx[n,c,h,w] = sum over (f, i, j, oh, ow) with oh*sh + i = h + ph and ow*sw + j = w + pw
+                         of g[n,f,oh,ow] * w[f,c,i,j]
+    """
+    impl = conv.conv2d_backward_numba if _path == "numba" else conv.conv2d_backward_numpy
+    return impl(grad_out, x, w, stride, padding, needs)
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding):
+    """2-D max pooling, as torch.nn.functional.max_pool2d. Returns (out, argmax).
+
+    x (N, C, H, W), kernel_size (KH, KW), stride (sh, sw), padding (ph, pw) with ph <= KH/2 and
+    pw <= KW/2; padding counts as -inf. out (N, C, OH, OW) like conv2d_forward's, and
+
+        out[n,c,oh,ow] = max_{i,j} x[n, c, oh*sh - ph + i, ow*sw - pw + j]
+
+    argmax (N, C, OH, OW) int64: h*W + w of the maximum in the unpadded plane; ties go to the
+    first in row-major window order and NaN wins, as in torch's CPU kernel.
+    """
+    impl = pool.max_pool2d_forward_numba if _path == "numba" else pool.max_pool2d_forward_numpy
+    return impl(x, kernel_size, stride, padding)
+
+
+def max_pool2d_backward(grad_out, argmax, x_shape):
+    """Gradient of max_pool2d_forward: dx of shape x_shape, in grad_out's dtype.
+
+    Each output passes its gradient to the input it copied; windows overlap when stride < kernel,
+    so the contributions add up:
+
+        dL/dx[n,c,h,w] = sum_{oh,ow : argmax[n,c,oh,ow] = h*W + w} g[n,c,oh,ow]
+    """
+    impl = pool.max_pool2d_backward_numba if _path == "numba" else pool.max_pool2d_backward_numpy
+    return impl(grad_out, argmax, x_shape)
