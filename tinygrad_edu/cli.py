@@ -1,0 +1,135 @@
+"""``tinygrad-edu``: train the tutorial's models and predict digits, from the command line.
+
+    tinygrad-edu train --model cnn                      # the tutorial's CNN, on this engine
+    tinygrad-edu train --model mlp --backend torch      # the same run on PyTorch
+    tinygrad-edu train --model cnn --resume             # continue after Ctrl-C
+    tinygrad-edu predict digit.png --checkpoint cnn-edu.ckpt
+
+Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
+is done in ``tinygrad_edu.training``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .training.errors import TrainingInterrupted, UserError
+
+PROG = "tinygrad-edu"
+
+EPILOG = """\
+defaults follow the tutorial:
+  linreg  SGD lr 0.01, 100 epochs, full batch, MSELoss on the tutorial's 6 points
+  logreg  SGD lr 0.01, 1000 epochs, full batch, BCELoss on 20 noisy sigmoid points
+  mlp     Adam lr 1e-3, batch 128, 5 epochs, NLLLoss, images flattened to 784
+  cnn     Adam lr 1e-3, batch 64, 5 epochs, CrossEntropyLoss on the log-probabilities
+
+Both backends start from the same weights (drawn by the engine from --seed) and see the
+same samples in the same order (drawn by numpy from --seed and the epoch number).
+
+Files: the checkpoint (default ./MODEL-BACKEND.ckpt) is saved at the end, on Ctrl-C (exit
+status 130) and after an epoch when 30 s have passed since the last save. --resume continues
+from it exactly, with the settings it was trained with; only --epochs may change (to train
+longer). The metrics JSON goes next to it (MODEL-BACKEND.metrics.json) unless --metrics
+says where. Checkpoints are written with tinygrad_edu.save (no pickle) by both backends.
+"""
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def natural_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
+                                     "PyTorch, and predict handwritten digits.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict}")
+
+    train = commands.add_parser("train", help="train a model", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("--model", required=True, choices=["linreg", "logreg", "mlp", "cnn"])
+    train.add_argument("--backend", choices=["edu", "torch"], help="edu: this engine (default); torch: PyTorch")
+    train.add_argument("--epochs", type=positive_int)
+    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--lr", type=positive_float, help="learning rate")
+    train.add_argument("--optimizer", choices=["sgd", "adam"])
+    train.add_argument("--seed", type=natural_int, help="initial weights and data order (default 0)")
+    train.add_argument("--dtype", choices=["float32", "float64"], help="default float32")
+    train.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: torch backend only")
+    train.add_argument("--data-root", metavar="DIR",
+                       help="folder holding MNIST/raw/ in torchvision's layout (default ./data); "
+                            "without it the built-in 4,000/1,000 digits are used")
+    train.add_argument("--limit-train", type=positive_int, metavar="N",
+                       help="train on the first N training samples only (quick runs)")
+    train.add_argument("--checkpoint", metavar="PATH", help="where to save (and --resume from)")
+    train.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    train.add_argument("--logdir", metavar="DIR", help="write TensorBoard event files here")
+    train.add_argument("--plot", metavar="PATH", help="save the loss and accuracy curves as a PNG")
+    train.add_argument("--metrics", metavar="PATH", help="where to write the final metrics JSON")
+    train.set_defaults(run=run_train)
+
+    predict = commands.add_parser("predict", help="predict the digit in an image with a trained mlp or cnn")
+    predict.add_argument("image", help="an image file; a light digit on a dark background, like MNIST")
+    predict.add_argument("--checkpoint", required=True, metavar="PATH",
+                         help="a checkpoint of 'train --model mlp' or '--model cnn', from either backend")
+    predict.add_argument("--backend", choices=["edu", "torch"], default="edu")
+    predict.set_defaults(run=run_predict)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .training.loop import TrainConfig, train
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "run")}
+    train(TrainConfig(**options))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from .training.predict import predict
+
+    digit, probabilities = predict(args.image, args.checkpoint, args.backend)
+    print(f"predict digit number: {digit}")
+    for d, p in enumerate(probabilities):
+        print(f"  {d}  {p:.6f}  {'#' * round(40 * float(p))}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except TrainingInterrupted as e:
+        print(f"\n{PROG}: {e}\nresume with: {PROG} train --model {args.model} --checkpoint {e.checkpoint} --resume",
+              file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before training started, or in predict: nothing to save
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away, as in `tinygrad-edu predict ... | head -1`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush can't fail again
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The checkpoint file: the tutorial's dict, plus what it takes to resume exactly.
+
+The tutorial saves ``{'epoch', 'model_state_dict', 'optimizer_state_dict', 'loss'}``. A
+checkpoint written by ``tinygrad-edu train`` holds those four and:
+
+* ``step``: steps done in epoch ``epoch`` when it was saved. ``epoch`` counts the epochs
+  completed (so it is also the 0-based index of the one in progress): a finished run has
+  ``epoch == epochs`` and ``step == 0``;
+* ``format``, ``model``, ``backend`` and ``settings`` (optimizer, lr, batch size, seed, dtype,
+  limit on training samples, target epochs): what a resumed run must repeat;
+* ``data_source`` (one line) and ``data`` (the kind of data and the sample counts, which a
+  resumed run must find again);
+* ``progress``: the steps done in the current epoch and the seconds spent in it, and the
+  history (every step's loss, and per epoch the mean training loss, test accuracy and
+  seconds), so the metrics of a resumed run cover the whole run.
+
+There is no random-number state to store: the order samples are visited in during epoch
+``e`` is drawn from a generator seeded with ``(seed, e)`` alone (see ``loop.epoch_order``).
+
+Weights and optimizer state are numpy arrays whichever backend trained them, and the file
+is always written with ``tinygrad_edu.save`` (a zip of ``.npy`` files and JSON, never a
+pickle). So ``predict`` and either backend read any checkpoint, and loading one can't run code.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+import tinygrad_edu
+from tinygrad_edu.serialization import load, save as save_file
+from .backends import to_numpy
+from .errors import UserError
+from .recipes import RECIPES
+
+FORMAT = "tinygrad-edu train checkpoint, version 1"
+
+
+def save(path: str, checkpoint: dict) -> None:
+    save_file({"format": FORMAT, **checkpoint}, path)
+
+
+def read(path: str) -> dict:
+    """The training checkpoint at ``path``; a UserError if there is none or it isn't one."""
+    checkpoint = _load(path)
+    if not _is_training_checkpoint(checkpoint):
+        raise UserError(f"{path} is not a checkpoint written by 'tinygrad-edu train'")
+    return checkpoint
+
+
+def read_weights(path: str) -> tuple[str, dict[str, np.ndarray], str]:
+    """``(model name, weights, dtype)`` from a training checkpoint, or from a bare
+    ``state_dict`` of the MLP or CNN saved with ``tinygrad_edu.save`` (as the tutorial does)."""
+    content = _load(path)
+    if _is_training_checkpoint(content):
+        return content["model"], content["model_state_dict"], content["settings"]["dtype"]
+    if isinstance(content, dict) and content:
+        for recipe in RECIPES.values():
+            if recipe.classifier and set(content) == set(recipe.build(tinygrad_edu).state_dict()):
+                weights = {name: to_numpy(value) if hasattr(value, "detach") else np.asarray(value)
+                           for name, value in content.items()}
+                return recipe.name, weights, str(next(iter(weights.values())).dtype)
+    raise UserError(f"{path} is neither a 'tinygrad-edu train' checkpoint nor a state_dict of the mlp or cnn")
+
+
+def _load(path: str):
+    if not os.path.isfile(path):
+        raise UserError(f"no checkpoint at {path}")
+    try:
+        return load(path)
+    except (RuntimeError, OSError) as e:
+        raise UserError(f"can't read checkpoint: {e}") from None
+
+
+def _is_training_checkpoint(content) -> bool:
+    return isinstance(content, dict) and content.get("format") == FORMAT

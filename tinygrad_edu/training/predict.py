@@ -1,0 +1,58 @@
+"""``tinygrad-edu predict``: the tutorial's single-image inference (模型保存与预测调用).
+
+Read the image as grayscale with OpenCV, resize it to 28x28, scale it like the training
+images ((x / 255 - 0.5) / 0.5), run the model, and take ``exp`` of its log-probabilities.
+Like MNIST, the digit should be light on a dark background.
+"""
+from __future__ import annotations
+
+import os
+
+import cv2 as cv
+import numpy as np
+
+from . import checkpoint as checkpoints
+from .backends import get_backend
+from .errors import UserError
+from .recipes import RECIPES
+
+
+def load_image(path: str) -> np.ndarray:
+    """The image at ``path`` as float32 ``(1, 1, 28, 28)`` in [-1, 1]."""
+    if not os.path.isfile(path):
+        raise UserError(f"can't read image {path}: no such file")
+    level = cv.utils.logging.getLogLevel()
+    cv.utils.logging.setLogLevel(cv.utils.logging.LOG_LEVEL_ERROR)  # our message replaces its warning
+    try:
+        image = cv.imread(path, cv.IMREAD_GRAYSCALE)
+    finally:
+        cv.utils.logging.setLogLevel(level)
+    if image is None:
+        raise UserError(f"can't read image {path}: OpenCV can't decode it (damaged, or not an image)")
+    if image.shape != (28, 28):
+        image = cv.resize(image, (28, 28), interpolation=cv.INTER_AREA)
+    img_f = np.float32(image)
+    img_f = (img_f / 255.0 - 0.5) / 0.5
+    return img_f.reshape(1, 1, 28, 28)
+
+
+def predict(image_path: str, checkpoint_path: str, backend_name: str = "edu") -> tuple[int, np.ndarray]:
+    """The digit the checkpoint's model sees in the image, and its 10 probabilities (on the CPU)."""
+    name, weights, dtype = checkpoints.read_weights(checkpoint_path)
+    recipe = RECIPES[name]
+    if not recipe.classifier:
+        raise UserError(f"{checkpoint_path} holds a {name} model; predict needs an mlp or cnn checkpoint")
+    image = load_image(image_path).astype(dtype)
+
+    backend = get_backend(backend_name)
+    torch = backend.torch
+    model = recipe.build(torch).to(getattr(torch, dtype))
+    backend.load_weights(model, weights)
+    model.eval()
+    x = backend.as_tensor(image)
+    if recipe.flatten:
+        x = x.view(1, 784)
+    with torch.no_grad():
+        pred = torch.exp(model(x))
+    probabilities = pred.numpy()[0]
+    return int(probabilities.argmax()), probabilities
