@@ -1,0 +1,100 @@
+"""Record one forward pass, op by op: the graph behind ONNX export and the graph picture.
+
+While :func:`trace` runs a model, ``autograd.tracer`` is set, so ``Function.apply`` reports
+every op it runs (with grad mode on or off) together with the arguments its ``forward`` got:
+the Tensors, and the attributes too (a reshape's target shape, a conv's stride). The
+backward graph (``grad_fn``) keeps only the Tensors and what backward needs, which is not
+enough to write the forward pass down.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import autograd
+from ..tensor import Tensor
+
+
+@dataclass
+class Op:
+    """One op as it ran: ``fn`` is its Function (the ctx, holding the attributes forward set),
+    ``args``/``kwargs`` what ``apply`` was called with, ``outputs`` the Tensors it made."""
+
+    fn: autograd.Function
+    args: tuple
+    kwargs: dict
+    outputs: tuple
+
+    @property
+    def name(self) -> str:
+        return type(self.fn).__name__
+
+    @property
+    def inputs(self) -> list:
+        """The Tensor arguments, in order."""
+        return self.fn.inputs
+
+
+def flat_outputs(out) -> list:
+    """A model's result as a list of Tensors: one Tensor, or a (nested) tuple or list of them."""
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in flat_outputs(o)]
+    raise TypeError(f"the model returned a {type(out).__name__}; export needs Tensors "
+                    "(or tuples or lists of Tensors)")
+
+
+def trace(fn, args: tuple) -> tuple[list, list]:
+    """Run ``fn(*args)`` without building a backward graph; return (ops in the order they ran,
+    output Tensors)."""
+    if autograd.tracer is not None:
+        raise RuntimeError("a trace is already being recorded; tracing does not nest")
+    ops = []
+
+    def record(ctx, call_args, call_kwargs, result):
+        ops.append(Op(ctx, call_args, call_kwargs, result if isinstance(result, tuple) else (result,)))
+
+    autograd.tracer = record
+    try:
+        with autograd.no_grad():
+            out = fn(*args)
+    finally:
+        autograd.tracer = None
+    return ops, flat_outputs(out)
+
+
+def from_grad_fn(output: Tensor) -> list:
+    """The ops behind ``output`` found by following ``grad_fn`` back, in the order they ran.
+
+    Only ops that recorded a ``grad_fn`` (some input required grad) are found, and their
+    non-Tensor arguments are unknown (``args`` holds just the Tensor inputs): enough to draw.
+    """
+    if output.grad_fn is None:
+        raise ValueError("this tensor has no grad_fn: it was not computed from a tensor that requires grad "
+                         "(draw the model with to_dot((model, args)) instead)")
+    ops, seen, stack = [], set(), [(output, False)]
+    while stack:  # iterative depth-first search, producers before consumers
+        t, done = stack.pop()
+        if done:
+            ops.append(Op(t.grad_fn, tuple(t.grad_fn.inputs), {}, (t,)))
+            continue
+        if t.grad_fn is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        stack.extend((i, False) for i in reversed(t.grad_fn.inputs))
+    return ops
+
+
+def needed(ops: list, outputs: list) -> list:
+    """The ops that ``outputs`` depend on, in their original order (others, such as a value a
+    model only prints, are left out)."""
+    producer = {id(t): op for op in ops for t in op.outputs}
+    keep, stack = set(), [producer[id(t)] for t in outputs if id(t) in producer]
+    while stack:
+        op = stack.pop()
+        if id(op) in keep:
+            continue
+        keep.add(id(op))
+        stack.extend(producer[id(t)] for t in op.inputs if id(t) in producer)
+    return [op for op in ops if id(op) in keep]
