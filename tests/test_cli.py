@@ -399,3 +399,41 @@ def test_bad_input_through_the_real_command_has_no_traceback(tmp_path):
     result = run_command("predict", "missing.png", "--checkpoint", "missing.ckpt", cwd=tmp_path, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["tinygrad-edu: error: no checkpoint at missing.ckpt"]
+
+
+@pytest.mark.parametrize("checkpoint", ["mlp-edu.ckpt", "mlp-torch.ckpt", "cnn-edu.ckpt"])
+def test_export_then_predict_with_opencv_agrees_with_the_checkpoint(capsys, trained, checkpoint, tmp_path):
+    folder, _ = trained
+    onnx_file = tmp_path / "model.onnx"
+    status, out, err = run_main(capsys, "export", "--checkpoint", str(folder / checkpoint), "--out", str(onnx_file))
+    assert status == 0 and onnx_file.is_file(), err
+    results = []
+    for source in (["--checkpoint", str(folder / checkpoint)], ["--onnx", str(onnx_file)]):
+        status, out, err = run_main(capsys, "predict", str(folder / "digit.png"), *source)
+        assert status == 0, err
+        results.append(parse_prediction(out))
+    (digit_ckpt, p_ckpt), (digit_onnx, p_onnx) = results
+    assert digit_onnx == digit_ckpt
+    # the tutorial's blobFromImage maps a pixel p to (p - 127) / 127.55, training to (p - 127.5) / 127.5:
+    # the probabilities differ by that preprocessing only, not by the model
+    np.testing.assert_allclose(p_onnx, p_ckpt, atol=5e-3)
+
+
+def test_export_and_predict_onnx_mistakes_are_one_line(capsys, trained, tmp_path):
+    folder, _ = trained
+    status, _, err = run_main(capsys, "export", "--checkpoint", str(folder / "linreg-edu.ckpt"),
+                              "--out", str(tmp_path / "x.onnx"))
+    assert_one_line_error(status, err, "ONNX export is for the mlp and cnn")
+    status, _, err = run_main(capsys, "predict", str(folder / "digit.png"), "--onnx", str(tmp_path / "missing.onnx"))
+    assert_one_line_error(status, err, "no ONNX file at")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    status, _, err = run_main(capsys, "predict", str(folder / "digit.png"), "--onnx", str(tmp_path / "bad.onnx"))
+    assert_one_line_error(status, err, "can't run")
+
+
+def test_graph_writes_the_forward_pass_as_dot(capsys, tmp_path):
+    status, out, err = run_main(capsys, "graph", "--model", "cnn", "--out", str(tmp_path / "cnn.dot"))
+    assert status == 0, err
+    dot = (tmp_path / "cnn.dot").read_text()
+    assert dot.startswith("digraph") and "cnn_layers.0.weight" in dot and "fc_layers.4.bias" in dot
+    assert dot.count("Conv2d") == 2 and dot.count("MaxPool2d") == 2

@@ -19,6 +19,7 @@ cv = pytest.importorskip("cv2")
 import tinygrad_edu as tg  # noqa: E402
 from reference_torch.tutorial_models import build_models  # noqa: E402
 from tinygrad_edu.onnx import export, export_checkpoint, predict_onnx, render, to_dot  # noqa: E402
+from tinygrad_edu.training.errors import UserError  # noqa: E402
 from tinygrad_edu.onnx.digits import tutorial_blob  # noqa: E402
 
 TOL = 1e-4  # float32 sums of up to 1568 terms, done in a different order by each runtime
@@ -280,10 +281,12 @@ def test_render_without_graphviz_writes_the_dot_text(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_export_checkpoint_and_predict_onnx(models, digits, name, tmp_path):
     from tinygrad_edu.serialization import save
+    from tinygrad_edu.training.checkpoint import save as write_checkpoint
 
     model, images = models[name, "trained"], digits[0]
     state = {k: v.numpy() for k, v in model.state_dict().items()}
-    save({"epoch": 1, "model": name, "model_state_dict": state}, tmp_path / "checkpoint.pt")
+    write_checkpoint(str(tmp_path / "checkpoint.pt"), {"epoch": 1, "model": name, "model_state_dict": state,
+                                                       "settings": {"dtype": "float32"}})
     save(model.state_dict(), tmp_path / "state_dict.pt")  # a bare state_dict, as the tutorial saves
     x = normalise(images[4000:4008], name)
     for checkpoint in ("checkpoint.pt", "state_dict.pt"):
@@ -300,5 +303,5 @@ def test_export_checkpoint_rejects_other_files(tmp_path):
     from tinygrad_edu.serialization import save
 
     save({"weights": np.zeros(3)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="neither a checkpoint"):
+    with pytest.raises(UserError, match="neither a 'tinygrad-edu train' checkpoint nor a state_dict"):
         export_checkpoint(tmp_path / "other.pt", tmp_path / "x.onnx")

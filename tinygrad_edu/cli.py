@@ -4,6 +4,9 @@
     tinygrad-edu train --model mlp --backend torch      # the same run on PyTorch
     tinygrad-edu train --model cnn --resume             # continue after Ctrl-C
     tinygrad-edu predict digit.png --checkpoint cnn-edu.ckpt
+    tinygrad-edu export --checkpoint cnn-edu.ckpt --out cnn.onnx
+    tinygrad-edu predict digit.png --onnx cnn.onnx   # OpenCV's dnn module, as the tutorial does
+    tinygrad-edu graph --model cnn --out cnn.dot      # the engine's graph of one forward pass
 
 Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
 is done in ``tinygrad_edu.training``.
@@ -60,7 +63,7 @@ def positive_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
                                      "PyTorch, and predict handwritten digits.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,10 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict the digit in an image with a trained mlp or cnn")
     predict.add_argument("image", help="an image file; a light digit on a dark background, like MNIST")
-    predict.add_argument("--checkpoint", required=True, metavar="PATH",
-                         help="a checkpoint of 'train --model mlp' or '--model cnn', from either backend")
-    predict.add_argument("--backend", choices=["edu", "torch"], default="edu")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", metavar="PATH",
+                        help="a checkpoint of 'train --model mlp' or '--model cnn', from either backend")
+    source.add_argument("--onnx", metavar="PATH", help="an ONNX file of 'tinygrad-edu export', run by OpenCV's dnn")
+    predict.add_argument("--backend", choices=["edu", "torch"], default="edu", help="with --checkpoint")
     predict.set_defaults(run=run_predict)
+
+    export = commands.add_parser("export", help="write a trained mlp or cnn to an ONNX file")
+    export.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint of either backend")
+    export.add_argument("--out", required=True, metavar="PATH", help="the .onnx file to write")
+    export.set_defaults(run=run_export)
+
+    graph = commands.add_parser("graph", help="draw the engine's computation graph of one forward pass")
+    graph.add_argument("--model", required=True, choices=["mlp", "cnn"])
+    graph.add_argument("--out", required=True, metavar="PATH",
+                       help="a .dot file, or .png/.svg (rendered with graphviz's dot when installed)")
+    graph.set_defaults(run=run_graph)
     return parser
 
 
@@ -103,12 +119,34 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from .training.predict import predict
+    from .training.predict import predict, predict_with_onnx
 
-    digit, probabilities = predict(args.image, args.checkpoint, args.backend)
+    if args.onnx:
+        digit, probabilities = predict_with_onnx(args.image, args.onnx)
+    else:
+        digit, probabilities = predict(args.image, args.checkpoint, args.backend)
     print(f"predict digit number: {digit}")
     for d, p in enumerate(probabilities):
         print(f"  {d}  {p:.6f}  {'#' * round(40 * float(p))}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .onnx import export_checkpoint
+
+    print(f"wrote {export_checkpoint(args.checkpoint, args.out)}")
+    return 0
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    import tinygrad_edu
+
+    from .onnx import render, to_dot
+    from .training.recipes import RECIPES
+
+    recipe = RECIPES[args.model]
+    x = tinygrad_edu.zeros(1, 784) if recipe.flatten else tinygrad_edu.zeros(1, 1, 28, 28)
+    print(f"wrote {render(to_dot((recipe.build(tinygrad_edu), (x,))), args.out)}")
     return 0
 
 

@@ -8,39 +8,27 @@ import numpy as np
 
 from .export import export
 
-# model name -> (the builder in reference_torch.tutorial_models.build_models, one input's shape)
-MODELS = {"mlp": ("mlp", (1, 784)), "cnn": ("CNN_Mnist", (1, 1, 28, 28))}
-
-
 def export_checkpoint(checkpoint_path, out_path, opset_version: int = 17) -> str:
     """Write the MLP or CNN of a checkpoint to ``out_path`` as ONNX, in float32 with a dynamic batch dim
     (input ``input`` of shape (batch, 784) or (batch, 1, 28, 28), output ``output`` (batch, 10)).
 
-    The checkpoint is read with ``tinygrad_edu.load``: a dict holding ``model_state_dict`` and
-    ``model`` ("mlp" or "cnn"), as ``tinygrad-edu train`` saves, or a bare ``state_dict`` of one of
-    the two models, as the tutorial saves. Returns ``out_path``.
+    The checkpoint is read as ``tinygrad-edu predict`` reads it (``training.checkpoint.read_weights``):
+    a checkpoint of ``tinygrad-edu train`` from either backend, or a bare ``state_dict`` of one of the
+    two models saved with ``tinygrad_edu.save``, as the tutorial saves. Returns ``out_path``.
     """
     import tinygrad_edu
-    from reference_torch.tutorial_models import build_models
 
-    from ..serialization import load
+    from ..training.checkpoint import read_weights
+    from ..training.errors import UserError
+    from ..training.recipes import RECIPES
 
-    content = load(checkpoint_path)
-    models = build_models(tinygrad_edu)
-    if isinstance(content, dict) and "model_state_dict" in content:
-        name, state = content.get("model"), content["model_state_dict"]
-        if name not in MODELS:
-            raise ValueError(f"{checkpoint_path}: model {name!r} has no ONNX export; expected one of {list(MODELS)}")
-    else:
-        state = content
-        name = next((n for n, (builder, _) in MODELS.items() if isinstance(content, dict)
-                     and set(content) == set(getattr(models, builder)().state_dict())), None)
-        if name is None:
-            raise ValueError(f"{checkpoint_path} holds neither a checkpoint with 'model_state_dict' nor a "
-                             f"state_dict of the {' or '.join(MODELS)}")
-    builder, shape = MODELS[name]
-    model = getattr(models, builder)()
-    model.load_state_dict(state)  # copies into the model's float32 weights
+    name, weights, _ = read_weights(os.fspath(checkpoint_path))
+    recipe = RECIPES[name]
+    if not recipe.classifier:
+        raise UserError(f"{checkpoint_path} holds a {name} model; ONNX export is for the mlp and cnn")
+    model = recipe.build(tinygrad_edu)
+    model.load_state_dict(weights)  # copies into the model's float32 weights
+    shape = (1, 784) if recipe.flatten else (1, 1, 28, 28)
     export(model, (tinygrad_edu.zeros(*shape),), out_path, input_names=["input"], output_names=["output"],
            dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=opset_version)
     return os.fspath(out_path)

@@ -56,3 +56,16 @@ def predict(image_path: str, checkpoint_path: str, backend_name: str = "edu") ->
         pred = torch.exp(model(x))
     probabilities = pred.numpy()[0]
     return int(probabilities.argmax()), probabilities
+
+
+def predict_with_onnx(image_path: str, onnx_path: str) -> tuple[int, np.ndarray]:
+    """The tutorial's ONNX inference: OpenCV's dnn module runs the file of ``tinygrad-edu export``."""
+    from ..onnx import predict_onnx
+
+    load_image(image_path)  # the same clear errors as the checkpoint path for a missing or broken image
+    if not os.path.isfile(onnx_path):
+        raise UserError(f"no ONNX file at {onnx_path}")
+    try:
+        return predict_onnx(image_path, onnx_path)
+    except Exception as e:  # a damaged or foreign .onnx file: OpenCV and onnx raise errors of many kinds
+        raise UserError(f"can't run {onnx_path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
