@@ -13,10 +13,21 @@ subdirectory can ``from helpers import check_against_torch`` and ``import strate
 """
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tinygrad_edu import kernels
 
 settings.register_profile("dev", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel_path(request):
+    """Run the test on one of the two kernel paths, then go back to the one in use before."""
+    previous = kernels.use(request.param)
+    yield request.param
+    kernels.use(previous)

@@ -9,6 +9,8 @@ import numpy as np
 
 from .. import dtypes
 from ..ops.conv import Conv2d, MaxPool2d
+from ..ops.linalg import Linear as LinearOp
+from ..ops.loss import BinaryCrossEntropy
 from ..random import numpy_generator
 from ..tensor import Tensor
 
@@ -21,8 +23,15 @@ def _pair(v) -> tuple:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.   x (*, in), W (out, in), b (out,) -> y (*, out)"""
-    out = input @ weight.T
-    return out + bias if bias is not None else out
+    if input.ndim == 1:
+        return linear(input.unsqueeze(0), weight, bias).squeeze(0)
+    if input.shape[-1] != weight.shape[-1]:
+        rows = int(np.prod(input.shape[:-1]))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    dtype = dtypes.result_type(input, weight)
+    b = bias.to(dtype) if bias is not None else None
+    return LinearOp.apply(input.to(dtype), weight.to(dtype), b)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
@@ -174,7 +183,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduction: str = "mean") -> Tensor:
     """-(y log x + (1 - y) log(1 - x)), with each log clamped at -100 as PyTorch does.
 
-    d/dx = (x - y) / (x (1 - x)) where the logs are not clamped.
+    d/dx = (x - y) / (x (1 - x)), its denominator kept above 1e-12 (see ``ops/loss.py``).
     """
     if input.shape != target.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
@@ -184,7 +193,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     x = input.array
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -226,19 +235,21 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
                   reduction: str = "mean") -> Tensor:
-    """nll_loss(log_softmax(x), y) for class indices; -sum(p * log_softmax(x)) for class probabilities p.
+    """nll_loss(log_softmax(x), y) for class indices; -sum_c w_c p_c log_softmax(x)_c for class
+    probabilities p (a float target of the input's shape).
 
     d/dx = softmax(x) - onehot(y) (per sample, before the reduction).
     """
-    logp = input.log_softmax(1 if input.ndim > 1 else 0)
-    if target.dtype.is_floating_point:
-        if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: class-probability targets need the input's shape "
-                             f"{list(input.shape)}, got {list(target.shape)}")
-        loss = -(target * logp).sum(1 if input.ndim > 1 else 0)
-        if reduction == "mean" and input.ndim > 1:
-            return loss.sum() / input.shape[0]
-        return _reduce(loss, reduction)
+    class_dim = 1 if input.ndim > 1 else 0
+    logp = input.log_softmax(class_dim)
+    if target.shape == input.shape:  # class probabilities, as PyTorch decides: by shape alone
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                               f"got {target.dtype.name.capitalize()}")
+        terms = target * logp
+        if weight is not None:  # weight (C,) along the class dim
+            terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - 2))
+        return _reduce(-terms.sum(class_dim), reduction)  # the mean is over samples, not weights
     return nll_loss(logp, target, weight, ignore_index, reduction)
 
 

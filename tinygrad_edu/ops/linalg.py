@@ -35,3 +35,29 @@ class MatMul(Function):
             gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
             gb = gb[..., :, 0] if b.ndim == 1 else gb
         return ga, gb
+
+
+class Linear(Function):
+    """y = x W^T + b, fused into one op (one graph node instead of transpose, matmul and add).
+
+    dL/dx = g W,   dL/dW = g^T x (summed over all batch dims),   dL/db = g summed over batch dims.
+    Shapes: x (*, in), W (out, in), b (out,), y (*, out).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        g2 = grad.reshape(-1, grad.shape[-1])
+        gx = grad @ w if needs[0] else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        return (gx, gw, gb)[:len(needs)]

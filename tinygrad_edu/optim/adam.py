@@ -28,8 +28,9 @@ class Adam(Optimizer):
 
     def step(self, closure=None):
         loss = closure() if closure is not None else None
-        for group, p, state in self._params_with_grad():
+        for group, p in self._params_with_grad():
             beta1, beta2 = group["betas"]
+            state = self.state[p]
             if not state:
                 state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
                 state["exp_avg"] = Tensor._make(np.zeros_like(p.array))

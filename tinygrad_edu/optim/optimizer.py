@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 
 import numpy as np
 
@@ -15,7 +16,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
-        self.state: dict = {}
+        self.state: defaultdict = defaultdict(dict)  # a parameter gets an entry once step() stores some
         self.param_groups: list[dict] = []
         params = list(params)
         if not params:
@@ -50,11 +51,11 @@ class Optimizer:
         raise NotImplementedError
 
     def _params_with_grad(self):
-        """(group, parameter, its state) for every parameter that has a gradient this step."""
+        """(group, parameter) for every parameter that has a gradient this step."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    yield group, p, self.state.setdefault(p, {})
+                    yield group, p
 
     # ------------------------------------------------------------------ state_dict
 
@@ -81,7 +82,7 @@ class Optimizer:
                                  "of optimizer's group")
             params += list(zip(saved["params"], own["params"]))
         by_index = dict(params)
-        self.state = {}
+        self.state = defaultdict(dict)
         for key, values in state_dict["state"].items():
             p = by_index[int(key)]
             self.state[p] = {k: _copy_state(v, p) for k, v in values.items()}

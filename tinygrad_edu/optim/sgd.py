@@ -28,11 +28,12 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         loss = closure() if closure is not None else None
-        for group, p, state in self._params_with_grad():
+        for group, p in self._params_with_grad():
             g = -p.grad.array if group["maximize"] else p.grad.array
             if group["weight_decay"]:
                 g = g + group["weight_decay"] * p.array
             if group["momentum"]:
+                state = self.state[p]  # touched only here: plain SGD keeps no state, as in torch
                 buf = state.get("momentum_buffer")
                 if buf is None:
                     buf = state["momentum_buffer"] = Tensor._make(np.array(g, copy=True))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd import no_grad
-from ...tensor import Tensor, device
+from ...tensor import Size, Tensor, device
 from ..parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -186,8 +186,8 @@ class Module:
             value = state_dict[key]
             array = value.array if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from "
-                              f"checkpoint, the shape in current model is {tuple(target.shape)}.")
+                errors.append(f"size mismatch for {key}: copying a param with shape {Size(array.shape)} from "
+                              f"checkpoint, the shape in current model is {target.shape}.")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
