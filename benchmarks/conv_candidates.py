@@ -1,12 +1,13 @@
 """Conv / max-pool kernel candidates against torch on the tutorial CNN's shapes.
 
-    python -m benchmarks.conv_candidates [--rounds 30]
+    python -m benchmarks.conv_candidates [--rounds 5]
 
-Everything runs in this one process, interleaved round by round, so load from other processes
-hits all candidates alike. Per section, the table shows each candidate's per-call median and
-minimum (ms) over the rounds and their ratios to torch's (2 threads). On a shared machine the
-minimum is the better estimate of what a kernel can do; the median, of what it does under
-that load. Compilation happens before any timing.
+Everything runs in this one process. Each round times every candidate in turn, in a block of
+back-to-back calls after a short rest (so threads left spinning by one candidate do not slow
+the next), and load from other processes hits all candidates alike. Per section, the table
+shows each candidate's per-call median and minimum (ms) and their ratios to torch's (2 threads).
+On a shared machine the minimum is the better estimate of what a kernel can do, the median of
+what it does under that load. Compilation happens before any timing.
 
 Candidates:
   numpy twin              im2col through sliding_window_view + one tensordot GEMM (OpenBLAS)
@@ -15,7 +16,10 @@ Candidates:
   numba im2col+BLAS       numba im2col/col2im copies, GEMMs by numpy matmul (OpenBLAS)
 The "step" section times the tutorial network's forward+backward (conv, relu, pool, conv, relu,
 pool, linear, mean) on the kernels plus numpy under numba x OpenBLAS thread counts, against
-the same network in torch: that is where numba's and OpenBLAS's threads meet.
+the same network in torch: that is where numba's and OpenBLAS's threads meet. Its numpy side
+allocates megabyte arrays at every step, which glibc hands back to the kernel and then takes
+page faults on again; MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 in
+the environment shows what that costs.
 """
 import argparse
 import time
@@ -108,31 +112,31 @@ def im2col_backward(g, x, w, needs):
     return dx, (g2 @ _cols(x, w).T).reshape(w.shape), g.sum(axis=(0, 2, 3))
 
 
-def with_threads(fn, numba_threads, blas_threads=None):
-    def run():
-        numba.set_num_threads(numba_threads)
-        if blas_threads is None:
-            return fn()
-        with threadpool_limits(blas_threads, user_api="blas"):
-            return fn()
-    return run
+def with_threads(fn, numba_threads, blas_threads=2):
+    """fn to be timed with this many numba and OpenBLAS threads."""
+    return fn, numba_threads, blas_threads
 
 
-def measure(candidates, rounds, budget_s=0.02):
-    """Per-call (median, min) in ms of each candidate over interleaved rounds."""
-    reps = {}
-    for name, fn in candidates.items():
-        fn()
-        t = time.perf_counter()
-        fn()
-        reps[name] = max(1, int(budget_s / max(time.perf_counter() - t, 1e-6)))
+def measure(candidates, rounds, block_s=0.1, rest_s=0.2):
+    """Per-call (median, min) in ms of each candidate.
+
+    Each round times every candidate in a block of back-to-back calls, after a rest: OpenBLAS's
+    threads spin for ~0.1 s after a call, and spinning threads of one candidate would otherwise
+    be charged to the next one.
+    """
+    candidates = {name: c if isinstance(c, tuple) else with_threads(c, 2) for name, c in candidates.items()}
     times = {name: [] for name in candidates}
     for _ in range(rounds):
-        for name, fn in candidates.items():
-            t = time.perf_counter()
-            for _ in range(reps[name]):
+        for name, (fn, numba_threads, blas_threads) in candidates.items():
+            numba.set_num_threads(numba_threads)
+            with threadpool_limits(blas_threads, user_api="blas"):
                 fn()
-            times[name].append((time.perf_counter() - t) / reps[name])
+                time.sleep(rest_s)
+                start = time.perf_counter()
+                while time.perf_counter() - start < block_s:
+                    t = time.perf_counter()
+                    fn()
+                    times[name].append(time.perf_counter() - t)
     return {name: (1e3 * float(np.median(ts)), 1e3 * min(ts)) for name, ts in times.items()}
 
 
@@ -241,12 +245,12 @@ def step_section(rounds, rng):
     for nt in (2, 1):
         for bt in (2, 1):
             candidates[f"numba {nt}t + OpenBLAS {bt}t"] = with_threads(ours, nt, bt)
-    report("tutorial CNN forward+backward (no optimizer)", measure(candidates, rounds, budget_s=0.05))
+    report("tutorial CNN forward+backward (no optimizer)", measure(candidates, rounds, block_s=0.3))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(2)
     print(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), torch {torch.__version__} "

@@ -113,6 +113,26 @@ def test_conv2d_backward_returns_only_what_is_needed(path, needs):
 
 
 @pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("bad", ["x", "w"])
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+def test_conv2d_non_finite_values_spread_like_torch(path, bad, value):
+    """An inf or NaN in x (or w) makes exactly torch's outputs and gradients inf or NaN. The
+    bad input sits in the last column, which only the rightmost windows read."""
+    rng = np.random.default_rng(4)
+    x, w, g = rng.uniform(-1, 1, (2, 2, 5, 6)), rng.uniform(-1, 1, (3, 2, 3, 3)), rng.uniform(-1, 1, (2, 3, 3, 4))
+    if bad == "x":
+        x[1, 0, 2, 5] = value
+    else:
+        w[1, 0, 0, 2] = value
+    forward, backward = _conv_path(path)
+    expected = torch_conv(x, w, None, g, (1, 1), (0, 0))
+    for ours, ref in zip((forward(x, w, None, (1, 1), (0, 0)),) + backward(g, x, w, (1, 1), (0, 0))[:2], expected):
+        np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(ref))
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+        np.testing.assert_allclose(ours, ref, rtol=RTOL["float64"], atol=RTOL["float64"] * 10)
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("size", [(28, 28), (31, 46)])
 def test_box_blur_matches_torch(path, size):
     """The tutorial's 7x7 box blur of a float32 image: mean of each 7x7 neighbourhood, zeros outside."""

@@ -9,9 +9,14 @@ Arrays are float32 or float64; outputs and gradients have x's dtype (w and b are
 Inputs may have any memory layout; outputs are C-contiguous.
 
 Threads: the numba kernels run in parallel with ``prange`` and call no BLAS. Their thread count
-is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time.
-The first call for each dtype compiles (seconds); later processes load the compiled code
-from the cache next to these files.
+is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time
+(1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS in the
+same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
+``benchmarks/conv_candidates.py`` measures the combinations.
+
+The first call for each dtype compiles (about 10 s per kernel); later processes load the
+compiled code from the cache next to these files (about 1 s for the first kernel, which starts
+numba's thread pool).
 """
 import os
 

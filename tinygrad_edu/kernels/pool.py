@@ -55,7 +55,7 @@ def max_pool2d_backward_numpy(grad_out, argmax, x_shape):
 
 
 # ----------------------------------------------------------------------------------------------
-# numba path: the same scan as a loop, one (n, c) plane per thread
+# numba path: the same scan as loops, planes (n, c) shared out among numba's threads
 # ----------------------------------------------------------------------------------------------
 
 @njit(parallel=True, cache=True)
