@@ -3,7 +3,7 @@
 ``import tinygrad_edu as torch`` and the tutorial's code runs on this engine. Start reading at
 ``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back).
 """
-from . import autograd, cuda, dtypes
+from . import autograd, cuda, dtypes, runtime
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
                        from_numpy, full, full_like, is_tensor, linspace, numel, ones, ones_like, rand, randint,
@@ -25,5 +25,7 @@ double = float64
 short = int16
 int = int32
 long = int64
+
+runtime.apply()
 
 __version__ = "0.1.0"
