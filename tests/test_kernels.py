@@ -236,3 +236,37 @@ def test_environment_variable_selects_the_path_and_torch_is_never_imported():
     env = dict(os.environ, TINYGRAD_EDU_KERNELS="numpy")
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["numpy", "False"]
+
+
+# ---------------------------------------------------------------------------- Adam
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("amsgrad, weight_decay, maximize", [(False, 0.0, False), (True, 0.01, False),
+                                                              (False, 0.1, True)])
+def test_adam_numba_and_numpy_twins_are_bit_identical(dtype, amsgrad, weight_decay, maximize):
+    from tinygrad_edu.kernels.adam import adam_update_numba, adam_update_numpy
+
+    rng = np.random.default_rng(7)
+    start = [rng.standard_normal((33, 17)).astype(dtype) for _ in range(2)]
+    states = [[a.copy() for a in start] + [np.zeros_like(start[0]) for _ in range(3)] for _ in range(2)]
+    for step in range(1, 31):
+        g = rng.standard_normal((33, 17)).astype(dtype)
+        for update, (p, _, m, v, v_max) in zip((adam_update_numba, adam_update_numpy), states):
+            update(p, g, m, v, v_max if amsgrad else None, 1e-2, 0.9, 0.999, 1e-8, weight_decay, float(step), maximize)
+    for a, b in zip(states[0], states[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_adam_flushes_subnormal_moments_to_zero(path):
+    from tinygrad_edu.kernels import adam
+
+    update = getattr(adam, f"adam_update_{path}")
+    tiny = np.finfo(np.float32).tiny
+    p = np.ones(4, np.float32)
+    m = np.array([tiny * 4, tiny * 4, 1e-3, -tiny * 4], np.float32)  # decays below tiny in one step
+    v = np.array([tiny * 2, 1e-6, 1e-6, tiny * 2], np.float32)
+    update(p, np.zeros(4, np.float32), m, v, None, 1e-3, 0.1, 0.1, 1e-8, 0.0, 5.0, False)
+    assert np.all(np.isfinite(p))
+    assert m[0] == 0 and m[3] == 0 and v[0] == 0 and v[3] == 0, (m, v)  # no subnormals left behind
+    assert m[2] == np.float32(1e-3) * np.float32(0.1) and v[1] > 0

@@ -20,7 +20,7 @@ numba's thread pool).
 """
 import os
 
-from . import conv, pool
+from . import adam, conv, pool
 
 _PATHS = ("numba", "numpy")
 _path = None
@@ -96,3 +96,15 @@ def max_pool2d_backward(grad_out, argmax, x_shape):
     """
     impl = pool.max_pool2d_backward_numba if _path == "numba" else pool.max_pool2d_backward_numpy
     return impl(grad_out, argmax, x_shape)
+
+
+def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
+    """One Adam step on parameter array ``p`` with gradient ``g``, in place (see ``adam.py``):
+
+        m = m + (1 - beta1) (g - m);   v = beta2 v + (1 - beta2) g^2
+        p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+
+    with weight decay, maximize and amsgrad (``v_max`` not None) as in torch.optim.Adam.
+    """
+    impl = adam.adam_update_numba if _path == "numba" else adam.adam_update_numpy
+    impl(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)

@@ -1,10 +1,9 @@
 """Adam: adaptive moment estimation (Kingma & Ba, 2015), as PyTorch implements it."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .. import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -17,6 +16,9 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g * g      (the running mean of g^2)
         v_max = max(v_max, v)                    (amsgrad only; then v_max replaces v below)
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    The arithmetic is ``kernels.adam_update``: a fused numba loop with a numpy twin. Unlike
+    PyTorch, moments below the smallest normal float are flushed to 0 (see ``kernels/adam.py``).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
@@ -38,18 +40,8 @@ class Adam(Optimizer):
                 if group["amsgrad"]:
                     state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p.array))
             state["step"].array += 1
-            t = float(state["step"].array)
-            g = -p.grad.array if group["maximize"] else p.grad.array
-            if group["weight_decay"]:
-                g = g + group["weight_decay"] * p.array
-            m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-            m += (1 - beta1) * (g - m)
-            v *= beta2
-            v += (1 - beta2) * g * g
-            if group["amsgrad"]:
-                np.maximum(state["max_exp_avg_sq"].array, v, out=state["max_exp_avg_sq"].array)
-                v = state["max_exp_avg_sq"].array
-            step_size = group["lr"] / (1 - beta1 ** t)
-            denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-            p.array += (-step_size * m) / denom
+            v_max = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+            kernels.adam_update(p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array, v_max,
+                                group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                                float(state["step"].array), group["maximize"])
         return loss
