@@ -11,6 +11,7 @@ from .. import dtypes
 from ..ops.conv import Conv2d, MaxPool2d
 from ..ops.linalg import Linear as LinearOp
 from ..ops.loss import BinaryCrossEntropy
+from ..ops.loss import NLLLoss as NLLLossOp
 from ..random import numpy_generator
 from ..tensor import Tensor
 
@@ -223,14 +224,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     bad = counted & ((labels < 0) | (labels >= input.shape[1]))
     if bad.any():
         raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     safe = np.where(counted, labels, 0)
     w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=input.array.dtype)
-    w = Tensor._make((w * counted).astype(input.array.dtype))
-    picked = input[np.arange(len(labels)), safe]
-    loss = -picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduce(loss, reduction)
+    return NLLLossOp.apply(input, safe, (w * counted).astype(input.array.dtype), reduction)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,

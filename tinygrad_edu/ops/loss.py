@@ -28,3 +28,33 @@ class BinaryCrossEntropy(Function):
         dx = grad * (x - y) / np.maximum((1 - x) * x, eps) if ctx.needs_input_grad[0] else None
         dy = grad * (log_1mx - log_x) if ctx.needs_input_grad[1] else None
         return dx, dy
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of the target classes, in one op (a composite took six graph nodes).
+
+    x (N, C) log-probabilities, labels (N,) class indices, w (N,) each sample's weight (0 for an
+    ignored target). Per sample l_n = -w_n x[n, labels_n]; the loss is their sum, or the sum
+    divided by sum(w) for "mean", or the vector l for "none".
+    dL/dx[n, labels_n] = -w_n (sum), -w_n / sum(w) (mean), -w_n g_n (none); 0 everywhere else.
+    """
+
+    @staticmethod
+    def forward(ctx, x, labels, w, reduction):
+        rows = np.arange(len(labels))
+        losses = -w * x[rows, labels]
+        ctx.save_for_backward(rows, labels, w)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        ctx.count = w.sum()
+        return np.asarray(total / ctx.count if reduction == "mean" else total)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, labels, w = ctx.saved_tensors
+        scale = -w * grad if ctx.reduction == "none" else -w * (grad / ctx.count if ctx.reduction == "mean" else grad)
+        gx = np.zeros(ctx.shape, dtype=w.dtype)
+        gx[rows, labels] = scale
+        return gx
