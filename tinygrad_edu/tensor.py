@@ -254,19 +254,9 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(dtype)``, ``to("cpu")`` or ``to(device, dtype)``; CUDA is refused with a clear error."""
-        target = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if a is None:
-                continue
-            if isinstance(a, (str, device)):
-                device(a)  # raises for anything but the CPU
-            elif isinstance(a, Tensor):
-                target = a.dtype
-            else:
-                target = a
-        if target is None or dtypes.to_dtype(target) is self.dtype:
+        target = target_dtype(args, kwargs)
+        if target is None or target is self.dtype:
             return self
-        target = dtypes.to_dtype(target)
         if self.requires_grad and target.is_floating_point:
             return ew.Cast.apply(self, target.np)
         return Tensor._make(self.array.astype(target.np))
@@ -727,6 +717,19 @@ class Tensor:
         return text + ")"
 
     __str__ = __repr__
+
+
+def target_dtype(args: tuple, kwargs: dict) -> dtypes.dtype | None:
+    """The dtype that ``.to(*args, **kwargs)`` asks for (None for none); any device but the CPU raises."""
+    target = kwargs.get("dtype")
+    for a in list(args) + [kwargs.get("device")]:
+        if isinstance(a, (str, device)):
+            device(a)  # raises for anything but the CPU
+        elif isinstance(a, Tensor):
+            target = a.dtype
+        elif a is not None:
+            target = a
+    return dtypes.to_dtype(target) if target is not None else None
 
 
 def _true_div_type(a, b) -> dtypes.dtype:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..functions import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
 from ..ops.conv import Conv2d, MaxPool2d
 from ..ops.linalg import Linear as LinearOp
 from ..ops.loss import BinaryCrossEntropy
@@ -85,26 +86,6 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding[0]}, "
                            f"kernel_size={kernel_size[0]}")
     return MaxPool2d.apply(input, kernel_size, stride, padding)
-
-
-def relu(input: Tensor) -> Tensor:
-    return input.relu()
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    return input.sigmoid()
-
-
-def tanh(input: Tensor) -> Tensor:
-    return input.tanh()
-
-
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return input.softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return input.log_softmax(dim)
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd import no_grad
-from ...tensor import Size, Tensor, device
+from ...tensor import Size, Tensor, device, target_dtype
 from ..parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -206,17 +206,11 @@ class Module:
 
     def to(self, *args, **kwargs) -> "Module":
         """``to("cpu")`` is a no-op; ``to(dtype)`` converts every float parameter and buffer."""
-        target = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if isinstance(a, (str, device)):
-                device(a)  # raises for anything but the CPU
-            elif a is not None:
-                target = a
+        target = target_dtype(args, kwargs)
         if target is not None:
-            np_dtype = dtypes.to_dtype(target).np
             for t in list(self.parameters()) + list(self.buffers()):
                 if t.dtype.is_floating_point:
-                    t.array = t.array.astype(np_dtype)
+                    t.array = t.array.astype(target.np)
         return self
 
     def double(self) -> "Module":
