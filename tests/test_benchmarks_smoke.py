@@ -1,0 +1,46 @@
+"""The benchmark suite still runs: ``benchmarks/`` in quick mode, then the report on its JSON.
+
+``pytest`` from the repo root collects ``tests/`` only (``testpaths``); this test is the one
+link to ``benchmarks/``. Quick mode (tiny sizes, one or two rounds per case) keeps it well
+under a minute on two cores; the figures it produces mean nothing, only that every case,
+the JSON's machine info and the report work. Skipped without pytest-benchmark.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("pytest_benchmark")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_benchmark_suite_quick(tmp_path):
+    out = tmp_path / "quick.json"
+    env = dict(os.environ, TINYGRAD_EDU_BENCH_QUICK="1")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider",
+         "--benchmark-json", str(out), "--benchmark-columns=median,rounds"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+
+    data = json.loads(out.read_text())
+    info = data["machine_info"]["tinygrad_edu"]
+    assert info["quick"] is True
+    assert info["torch_threads"] == info["cores"] or info["versions"]["torch"] is None
+    assert info["numba_threads"] >= 1 and isinstance(info["blas"], list)
+    groups = {b["group"] for b in data["benchmarks"]}
+    backends = {b["extra_info"]["backend"] for b in data["benchmarks"]}
+    assert {"edu", "edu-numpy"} <= backends
+    kinds = {b["extra_info"]["kind"] for b in data["benchmarks"]}
+    assert kinds >= {"op", "step", "inference", "epoch", "scale", "longrun"}, kinds
+    assert any(g.startswith("op: chain") for g in groups)
+
+    report = subprocess.run([sys.executable, "-m", "benchmarks.report", str(out), "--out", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stdout + report.stderr
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "## Summary" in text and "edu / torch-cpu" in text and "## Machine" in text
+    assert (tmp_path / "scaling.png").stat().st_size > 0
