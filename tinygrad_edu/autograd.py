@@ -135,7 +135,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays behind ``args``; record the op if a gradient is needed."""
-        from .tensor import Tensor
+        Tensor = _tensor.Tensor
         tensors = [a for a in args if isinstance(a, Tensor)]
         ctx = cls(tensors)
         raw = [a.array if isinstance(a, Tensor) else a for a in args]
@@ -194,11 +194,11 @@ def _topological_order(root) -> list:
 
 def _fit_gradient(grad: np.ndarray, tensor, fn: Function) -> np.ndarray:
     """Bring an op's gradient to its input's shape and dtype, or fail naming the op."""
+    shape = tensor.array.shape
     if fn.broadcasts:
-        grad = sum_to_shape(grad, tensor.shape)
-    if grad.shape != tensor.shape:
-        raise AssertionError(f"{fn.name} returned a gradient of shape {grad.shape} "
-                             f"for an input of shape {tensor.shape}")
+        grad = sum_to_shape(grad, shape)
+    if grad.shape != shape:
+        raise AssertionError(f"{fn.name} returned a gradient of shape {grad.shape} for an input of shape {shape}")
     return grad.astype(tensor.array.dtype, copy=False)
 
 
@@ -300,3 +300,5 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             return False
     return True
 
+
+from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module first)

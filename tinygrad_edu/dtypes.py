@@ -91,7 +91,13 @@ def result_type(*operands) -> dtype:
     Operands are ranked in three tiers, as PyTorch does: tensors with dims, 0-dim tensors,
     Python numbers. A lower tier only matters when its category is higher.
     """
-    from .tensor import Tensor
+    Tensor = _tensor.Tensor
+    first = operands[0]
+    if isinstance(first, Tensor) and first.ndim:  # the common case: a sized tensor and like operands
+        d = first.dtype
+        if all(x.dtype is d if isinstance(x, Tensor) else _category(_scalar_dtype(x)) <= _category(d)
+               for x in operands[1:]):
+            return d
     tiers: list[list[dtype]] = [[], [], []]
     for x in operands:
         if isinstance(x, Tensor):
@@ -109,3 +115,6 @@ def result_type(*operands) -> dtype:
             # a float scalar lifts an int tensor to the default float type, not to float64
             result = default_float if tier == 2 and best.is_floating_point else best
     return result
+
+
+from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module first)

@@ -254,6 +254,8 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> "Tensor":
         """``to(dtype)``, ``to("cpu")`` or ``to(device, dtype)``; CUDA is refused with a clear error."""
+        if len(args) == 1 and not kwargs and args[0] is self.dtype:  # the ops' own calls: nothing to do
+            return self
         target = target_dtype(args, kwargs)
         if target is None or target is self.dtype:
             return self
@@ -362,7 +364,8 @@ class Tensor:
         dtype = dtype or dtypes.result_type(self, other)
         a = self.to(dtype)
         b = other.to(dtype) if isinstance(other, Tensor) else Tensor._make(np.asarray(other, dtype=dtype.np))
-        _broadcast_shape(a.shape, b.shape)
+        if a.array.shape != b.array.shape and b.ndim:
+            _broadcast_shape(a.shape, b.shape)  # PyTorch's message for shapes that don't broadcast
         return op.apply(b, a) if reverse else op.apply(a, b)
 
     def add(self, other, alpha=1) -> "Tensor":
