@@ -560,6 +560,10 @@ class Tensor:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         return tuple(sorted(_dim(d, self.ndim) for d in dims))
 
+    def _count(self, dims: tuple | None) -> int:
+        """How many elements a reduction over ``dims`` (all when None) combines."""
+        return self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
+
     def sum(self, dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
         x = self.to(dtype) if dtype is not None else self
         if x.dtype in (dtypes.bool_, dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32):
@@ -572,12 +576,11 @@ class Tensor:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                                f"floating point or complex dtype. Got: {self.dtype.scalar_name}")
         dims = self._dims(dim)
-        count = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
-        return self.sum(dims, keepdim) / count
+        return self.sum(dims, keepdim) / self._count(dims)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False) -> "Tensor":
         dims = self._dims(dim)
-        count = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
+        count = self._count(dims)
         centered = self - self.mean(dims, keepdim=True)
         return (centered * centered).sum(dims, keepdim) / (count - 1 if unbiased else count)
 

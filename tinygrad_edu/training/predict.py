@@ -17,8 +17,8 @@ from .errors import UserError
 from .recipes import RECIPES
 
 
-def load_image(path: str) -> np.ndarray:
-    """The image at ``path`` as float32 ``(1, 1, 28, 28)`` in [-1, 1]."""
+def read_gray(path: str) -> np.ndarray:
+    """The image at ``path`` as a grayscale uint8 array; a UserError if it can't be read."""
     if not os.path.isfile(path):
         raise UserError(f"can't read image {path}: no such file")
     level = cv.utils.logging.getLogLevel()
@@ -29,6 +29,12 @@ def load_image(path: str) -> np.ndarray:
         cv.utils.logging.setLogLevel(level)
     if image is None:
         raise UserError(f"can't read image {path}: OpenCV can't decode it (damaged, or not an image)")
+    return image
+
+
+def load_image(path: str) -> np.ndarray:
+    """The image at ``path`` as float32 ``(1, 1, 28, 28)`` in [-1, 1]."""
+    image = read_gray(path)
     if image.shape != (28, 28):
         image = cv.resize(image, (28, 28), interpolation=cv.INTER_AREA)
     img_f = np.float32(image)
@@ -62,10 +68,10 @@ def predict_with_onnx(image_path: str, onnx_path: str) -> tuple[int, np.ndarray]
     """The tutorial's ONNX inference: OpenCV's dnn module runs the file of ``tinygrad-edu export``."""
     from ..onnx import predict_onnx
 
-    load_image(image_path)  # the same clear errors as the checkpoint path for a missing or broken image
+    image = read_gray(image_path)  # read once, with the same clear errors as the checkpoint path
     if not os.path.isfile(onnx_path):
         raise UserError(f"no ONNX file at {onnx_path}")
     try:
-        return predict_onnx(image_path, onnx_path)
+        return predict_onnx(image, onnx_path)
     except Exception as e:  # a damaged or foreign .onnx file: OpenCV and onnx raise errors of many kinds
         raise UserError(f"can't run {onnx_path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None

@@ -8,10 +8,6 @@ from ..parameter import Parameter
 from .module import Module
 
 
-def _pair(v) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
 class Conv2d(Module):
     """2-D convolution.   x (N, in_channels, H, W) -> (N, out_channels, OH, OW)
 
@@ -24,8 +20,8 @@ class Conv2d(Module):
                  bias: bool = True, dtype=None):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.kernel_size, self.stride = F._pair(kernel_size), F._pair(stride)
+        self.padding = padding if isinstance(padding, str) else F._pair(padding)
         self.weight = Parameter(creation.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
