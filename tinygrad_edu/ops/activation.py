@@ -1,8 +1,8 @@
 """Activation functions beyond relu/sigmoid/tanh, each one op with its derivative beside it.
 
 Every formula, branch and tie rule (which side a kink belongs to) is PyTorch's CPU kernel's,
-and each class is named so its grad_fn reads as PyTorch's (``EluBackward0``),
-so values and gradients match it exactly, kinks included.
+so values and gradients match it exactly, kinks included. Each class is named so that its
+grad_fn reads as PyTorch's (``EluBackward0``).
 """
 import math
 
