@@ -378,8 +378,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     input (N, C) log-probabilities, target (N,) int64 class indices. d/dx[n, y_n] = -weight[y_n] / total.
     """
     _check_class_target(input, target, "nll_loss")
-    if input.ndim == 1:
-        return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+    if input.ndim == 1:  # one unbatched sample: its loss is 0-d even unreduced
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return loss.squeeze(0) if reduction == "none" else loss
     if input.ndim != 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C), got {list(input.shape)}")
     labels = target.array
