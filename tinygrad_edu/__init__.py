@@ -17,6 +17,7 @@ from .random import Generator, default_generator, initial_seed, manual_seed, see
 from .tensor import Size, Tensor, cat, device, matmul, stack, where
 
 from . import nn, optim, utils, vision  # noqa: E402  (they build on the names above)
+from .nn.functional import layer_norm  # noqa: E402  (torch.layer_norm)
 
 bool = dtypes.bool_
 half = float16
