@@ -212,9 +212,9 @@ def write(path, payload: bytes):
         f.write(payload)
 
 
-def make_mnist(root, gz=False, n_train=7, n_test=3):
-    """A tiny MNIST in torchvision's layout; returns {split: (images, labels)}."""
-    raw = root / "MNIST" / "raw"
+def make_mnist(root, gz=False, n_train=7, n_test=3, folder="MNIST"):
+    """A tiny MNIST (or another IDX dataset: ``folder``) in torchvision's layout; returns {split: (images, labels)}."""
+    raw = root / folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     made = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):

@@ -29,8 +29,8 @@ MAX_IMAGE_PIXELS = 89_478_485  # PIL's bound (a 1/4 GiB RGB image); raise it for
 MAX_IMAGE_FILE_BYTES = 1 << 30
 
 
-def open_regular_file(path: str | os.PathLike, error: type[Exception] = ValueError) -> BinaryIO:
-    """``open(path, "rb")``, for a regular file only: anything else raises ``error`` naming the path.
+def open_regular_file(path: str | os.PathLike) -> BinaryIO:
+    """``open(path, "rb")``, for a regular file only: anything else is a ValueError naming the path.
 
     The file is opened non-blocking, so a FIFO with no writer returns at once instead of
     waiting, and ``fstat`` on the open descriptor says what it really is (no race between
@@ -44,7 +44,7 @@ def open_regular_file(path: str | os.PathLike, error: type[Exception] = ValueErr
         kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "not a regular file")
-        raise error(f"{path}: is {kind}, not a regular file")
+        raise ValueError(f"{path}: is {kind}, not a regular file")
     return os.fdopen(fd, "rb")
 
 
@@ -77,14 +77,16 @@ def read_image(path: str | os.PathLike, mode: ImageReadMode | str = ImageReadMod
         raise TypeError(f"read_image: mode should be an ImageReadMode or its name, got {type(mode).__name__}")
     path = os.fspath(path)
     try:
-        with open_regular_file(path, RuntimeError) as f:
+        with open_regular_file(path) as f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
-                raise RuntimeError(f"read_image: {path}: Expected a non empty file")
+                raise ValueError(f"{path}: Expected a non empty file")
             if size > MAX_IMAGE_FILE_BYTES:
-                raise RuntimeError(f"read_image: {path}: the file has {size:,} bytes, more than "
-                                   f"MAX_IMAGE_FILE_BYTES = {MAX_IMAGE_FILE_BYTES:,}")
+                raise ValueError(f"{path}: the file has {size:,} bytes, more than "
+                                 f"MAX_IMAGE_FILE_BYTES = {MAX_IMAGE_FILE_BYTES:,}")
             data = np.frombuffer(f.read(), dtype=np.uint8)
+    except ValueError as e:
+        raise RuntimeError(f"read_image: {e}") from None
     except OSError as e:
         raise RuntimeError(f"read_image: {path}: {e.strerror or e}") from None
     if data[:8].tobytes() == _PNG_SIGNATURE:

@@ -21,15 +21,30 @@ MAX_BATCH_BYTES = 1 << 28  # a CIFAR-10 batch is 31 MB, CIFAR-100's training fil
 
 
 def _allowed_globals() -> dict[tuple[str, str], object]:
-    """The globals a CIFAR batch may name: numpy's array reconstruction (under the module name of
-    numpy 1.x, ``numpy.core``, and of 2.x, ``numpy._core``), and ``_codecs.encode``, which a
-    protocol-2 pickle written by Python 3 uses to rebuild bytes."""
-    reconstruct = np.ndarray.__reduce__(np.zeros(0))[0]
-    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
-               ("_codecs", "encode"): codecs.encode}
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "_reconstruct")] = reconstruct
+    """The globals a CIFAR batch may name: numpy's array reconstruction (``_reconstruct``, and
+    ``_frombuffer`` for pickle protocol 5; under numpy 1.x's module names, ``numpy.core``, and
+    2.x's, ``numpy._core``), and what a protocol-2 pickle written by Python 3 uses to rebuild
+    bytes: ``_codecs.encode`` for latin-1 only, and ``bytes()`` with no argument for empty ones.
+    None of them can run code, touch files or allocate more than the file holds."""
+    array = np.zeros(0)
+    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype, ("_codecs", "encode"): _latin1_encode,
+               ("__builtin__", "bytes"): _empty_bytes, ("builtins", "bytes"): _empty_bytes}
+    for core in ("numpy.core", "numpy._core"):
+        allowed[(f"{core}.multiarray", "_reconstruct")] = array.__reduce_ex__(2)[0]
+        allowed[(f"{core}.numeric", "_frombuffer")] = array.__reduce_ex__(5)[0]
     return allowed
+
+
+def _latin1_encode(text: str, encoding: str) -> bytes:
+    if encoding not in ("latin1", "latin-1"):
+        raise _RefusedGlobal(f"refused _codecs.encode with encoding {encoding!r}: only latin1 rebuilds bytes")
+    return codecs.encode(text, "latin1")
+
+
+def _empty_bytes(*args) -> bytes:
+    if args:  # bytes(n) would allocate n bytes that the file never held
+        raise _RefusedGlobal(f"refused bytes{args!r}: only bytes() rebuilds empty bytes")
+    return b""
 
 
 class _RefusedGlobal(pickle.UnpicklingError):
