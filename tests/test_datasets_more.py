@@ -487,3 +487,11 @@ def test_cifar10_download_unpacks_only_the_batches(tmp_path, monkeypatch):
     started = time.perf_counter()
     datasets.CIFAR10(root, download=True)  # everything there: no network
     assert time.perf_counter() - started < 5
+
+
+def test_a_download_is_read_only_up_to_its_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_DOWNLOAD_BYTES", 10)
+    files = {name: bytes(11) for name, _ in datasets.FashionMNIST.resources}
+    monkeypatch.setattr(urllib.request, "urlopen", FakeNet(files, up=datasets.FashionMNIST.mirrors))
+    with pytest.raises(RuntimeError, match="the server sent more than MAX_DOWNLOAD_BYTES = 10 bytes"):
+        datasets.FashionMNIST(tmp_path, download=True)

@@ -34,6 +34,7 @@ from .pickled import load_batch
 from .transforms import batched
 
 DOWNLOAD_TIMEOUT_S = 10
+MAX_DOWNLOAD_BYTES = 1 << 28  # CIFAR-10's archive is 163 MiB, MNIST's biggest file 9.5 MiB
 _BUILTIN_HINT = ("or use tinygrad_edu.vision.datasets.BuiltinMNIST() (or load_mnist()): 5,000 real MNIST "
                  "digits that ship with this package, no download needed")
 
@@ -97,7 +98,8 @@ class ImageArrayDataset(Dataset):
 
 
 def _download(urls: Sequence[str], target: str, md5: str, what: str, hint: str) -> None:
-    """Fetch ``target`` from the first of ``urls`` that answers with the right MD5 sum.
+    """Fetch ``target`` from the first of ``urls`` that answers with the right MD5 sum (reading at
+    most :data:`MAX_DOWNLOAD_BYTES`).
 
     The file is written to ``target + ".part"`` and renamed, so a failed download never
     leaves a half-written file. Offline, the error lists every URL tried and what went wrong.
@@ -106,9 +108,12 @@ def _download(urls: Sequence[str], target: str, md5: str, what: str, hint: str) 
     for url in urls:
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                payload = response.read()
+                payload = response.read(MAX_DOWNLOAD_BYTES + 1)
         except (OSError, http.client.HTTPException) as e:
             failures.append(f"{url}: {e}")
+            continue
+        if len(payload) > MAX_DOWNLOAD_BYTES:
+            failures.append(f"{url}: the server sent more than MAX_DOWNLOAD_BYTES = {MAX_DOWNLOAD_BYTES:,} bytes")
             continue
         if hashlib.md5(payload).hexdigest() != md5:
             failures.append(f"{url}: downloaded file has the wrong MD5 checksum")

@@ -9,7 +9,8 @@ Hostile files are refused before any decoding: only regular files are opened (a 
 blocks, a directory or device is refused at once), and the width and height are read
 from the header and checked against :data:`MAX_IMAGE_PIXELS` first.
 
-Deliberate differences from torchvision: 16-bit PNGs are refused (the engine has no uint16);
+Deliberate differences from torchvision: 16-bit PNGs and CMYK JPEGs are refused (the engine
+has no uint16; OpenCV turns CMYK into BGR);
 palette PNGs read only as ``RGB`` or ``GRAY`` (torchvision's ``UNCHANGED`` returns the
 palette indices); an alpha channel added to a 1, 2 or 4-bit gray PNG is 255 (opaque), where
 torchvision fills in 1, 3 or 15, the opaque value before the bits were widened to 8.
