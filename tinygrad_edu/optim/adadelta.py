@@ -1,0 +1,52 @@
+"""Adadelta: steps sized by the ratio of running RMS of updates and of gradients (Zeiler, 2012)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """For each parameter p with gradient g (PyTorch's documented algorithm):
+
+        g = -g if maximize;   g = g + weight_decay * p
+        v = rho * v + (1 - rho) * g * g                       (square_avg)
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta               (acc_delta)
+        p = p - lr * delta
+    """
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0.0,
+                 *, maximize: bool = False):
+        if not lr >= 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not eps >= 0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not weight_decay >= 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        for group, p in self._params_with_grad():
+            rho, eps = group["rho"], group["eps"]
+            state = self.state[p]
+            if not state:
+                state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
+                state["square_avg"] = Tensor._make(np.zeros_like(p.array))
+                state["acc_delta"] = Tensor._make(np.zeros_like(p.array))
+            state["step"].array += 1
+            g = -p.grad.array if group["maximize"] else p.grad.array
+            if group["weight_decay"]:
+                g = g + group["weight_decay"] * p.array
+            square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
+            square_avg *= rho
+            square_avg += (1 - rho) * g * g
+            delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
+            acc_delta *= rho
+            acc_delta += (1 - rho) * delta * delta
+            p.array += -group["lr"] * delta
+        return loss
