@@ -329,7 +329,8 @@ HYPER = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, step=
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
 @pytest.mark.parametrize("which, bad, error, message", [
-    (1, np.ones(11), RuntimeError, r"gradient has shape \(11,\) and dtype float64, but the parameter has shape \(3, 4\)"),
+    (1, np.ones(11), RuntimeError,
+     r"gradient has shape \(11,\) and dtype float64, but the parameter has shape \(3, 4\)"),
     (2, np.ones(3), RuntimeError, r"exp_avg has shape \(3,\)"),
     (3, np.ones((4, 3)), RuntimeError, r"exp_avg_sq has shape \(4, 3\)"),
     (4, np.ones((3, 4, 1)), RuntimeError, r"max_exp_avg_sq has shape \(3, 4, 1\)"),
@@ -375,3 +376,15 @@ def test_adam_kernel_on_non_contiguous_arrays(layout, amsgrad):
         for a, untouched in zip(base, expected):
             if a is not None:
                 np.testing.assert_array_equal(a[:, 1::2], untouched[:, 1::2])
+
+
+def test_adamw_stays_decoupled_after_loading_an_adam_checkpoint():
+    _, edu = make_models()
+    adam = tg.optim.Adam(edu.parameters(), lr=0.01)
+    train(tg, edu, adam, 2)
+    adamw = tg.optim.AdamW(edu.parameters(), lr=0.01)
+    adamw.load_state_dict(adam.state_dict())
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+    ref = torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+    ref.load_state_dict(torch.optim.Adam([torch.zeros(1, requires_grad=True)]).state_dict())
+    assert ref.param_groups[0]["decoupled_weight_decay"] is True

@@ -24,7 +24,9 @@ def check_arrays(p, g, m, v, v_max) -> None:
     if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
         raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
                         f"{getattr(p, 'dtype', type(p).__name__)}")
-    named = (("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)) + ((("max_exp_avg_sq", v_max),) if v_max is not None else ())
+    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
+    if v_max is not None:
+        named.append(("max_exp_avg_sq", v_max))
     for name, a in named:
         if not isinstance(a, np.ndarray):
             raise TypeError(f"adam_update: {name} must be a numpy array, not {type(a).__name__}")
