@@ -251,6 +251,30 @@ def test_a_bad_checkpoint_is_refused_whole(name, how):
     assert_same_weights(whole, edu, dict(rtol=0, atol=0))
 
 
+@pytest.mark.parametrize("name", ["Adam"] + NEW)
+def test_a_state_missing_a_buffer_is_refused(name):
+    _, edu = make_models()
+    opt = getattr(tg.optim, name)(edu.parameters(), **SOME_OPTIONS[name])
+    train(tg, edu, opt, 2)
+    before = copy.deepcopy(opt.state_dict())
+    bad = copy.deepcopy(before)
+    key = list(bad["state"][3])[-1]
+    del bad["state"][3][key]
+    with pytest.raises(ValueError, match=rf"^{name}.load_state_dict: state\[3\] has no '{key}', which {name} keeps"):
+        opt.load_state_dict(bad)
+    assert_same_state_dicts(opt.state_dict(), before)
+
+
+def test_turning_amsgrad_on_needs_its_buffer():
+    _, edu = make_models()
+    opt = tg.optim.Adam(edu.parameters(), lr=0.01)
+    train(tg, edu, opt, 2)
+    saved = copy.deepcopy(opt.state_dict())
+    saved["param_groups"][0]["amsgrad"] = True
+    with pytest.raises(ValueError, match=r"state\[0\] has no 'max_exp_avg_sq'"):
+        opt.load_state_dict(saved)
+
+
 def test_load_state_dict_keeps_torch_messages_for_groups():
     _, edu = make_models()
     opt = tg.optim.RMSprop(edu.parameters())

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, step_count, zeros_like
 
 
 class Adadelta(Optimizer):
@@ -29,15 +28,14 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
+    def _new_state(self, group, p):
+        return dict(step=step_count(), square_avg=zeros_like(p), acc_delta=zeros_like(p))
+
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, p in self._params_with_grad():
             rho, eps = group["rho"], group["eps"]
-            state = self.state[p]
-            if not state:
-                state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
-                state["square_avg"] = Tensor._make(np.zeros_like(p.array))
-                state["acc_delta"] = Tensor._make(np.zeros_like(p.array))
+            state = self._state(group, p)
             state["step"].array += 1
             g = -p.grad.array if group["maximize"] else p.grad.array
             if group["weight_decay"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, step_count
 
 
 class Adagrad(Optimizer):
@@ -29,19 +29,15 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(group, p)
+                self._state(group, p)
 
-    def _init_state(self, group: dict, p: Tensor) -> dict:
-        state = self.state[p]
-        if not state:
-            state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
-            state["sum"] = Tensor._make(np.full_like(p.array, group["initial_accumulator_value"]))
-        return state
+    def _new_state(self, group, p):
+        return dict(step=step_count(), sum=Tensor._make(np.full_like(p.array, group["initial_accumulator_value"])))
 
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, p in self._params_with_grad():
-            state = self._init_state(group, p)  # a group added later has no state yet
+            state = self._state(group, p)  # a group added later has no state yet
             state["step"].array += 1
             g = -p.grad.array if group["maximize"] else p.grad.array
             if group["weight_decay"]:

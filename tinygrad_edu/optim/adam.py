@@ -1,11 +1,8 @@
 """Adam: adaptive moment estimation (Kingma & Ba, 2015), as PyTorch implements it."""
 from __future__ import annotations
 
-import numpy as np
-
 from .. import kernels
-from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, step_count, zeros_like
 
 
 class Adam(Optimizer):
@@ -31,17 +28,17 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
+    def _new_state(self, group, p):
+        state = dict(step=step_count(), exp_avg=zeros_like(p), exp_avg_sq=zeros_like(p))
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(p)
+        return state
+
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, p in self._params_with_grad():
             beta1, beta2 = group["betas"]
-            state = self.state[p]
-            if not state:
-                state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
-                state["exp_avg"] = Tensor._make(np.zeros_like(p.array))
-                state["exp_avg_sq"] = Tensor._make(np.zeros_like(p.array))
-                if group["amsgrad"]:
-                    state["max_exp_avg_sq"] = Tensor._make(np.zeros_like(p.array))
+            state = self._state(group, p)
             state["step"].array += 1
             weight_decay = group["weight_decay"]
             if group["decoupled_weight_decay"] and weight_decay:

@@ -63,6 +63,18 @@ class Optimizer:
     def step(self):
         raise NotImplementedError
 
+    def _new_state(self, group: dict, p: Tensor) -> dict:
+        """The state a parameter starts with, keys in torch's order. Subclasses that keep state
+        from the first step (Adam's moments...) say what it is; SGD makes its buffer itself."""
+        return {}
+
+    def _state(self, group: dict, p: Tensor) -> dict:
+        """``p``'s state, started with ``_new_state`` the first time."""
+        state = self.state[p]
+        if not state:
+            state.update(self._new_state(group, p))
+        return state
+
     def _params_with_grad(self) -> list[tuple[dict, Tensor]]:
         """(group, parameter) for every parameter that has a gradient this step.
 
@@ -101,8 +113,9 @@ class Optimizer:
         """Load ``state_dict()``'s output (ours, or torch's with its tensors as numpy arrays).
 
         Everything is checked before anything changes, so a bad entry leaves the optimizer as it
-        was: group count and sizes (torch's messages), hyper-parameter types, and every state
-        tensor's shape against its parameter. Tensors are copied; float ones take the
+        was: group count and sizes (torch's messages), hyper-parameter types, every state
+        tensor's shape against its parameter, and that each parameter's state has what this
+        optimizer keeps (Adam's exp_avg...). Tensors are copied; float ones take the
         parameter's dtype, except ``step``.
         """
         name = f"{type(self).__name__}.load_state_dict"
@@ -112,12 +125,13 @@ class Optimizer:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
-        by_index = {}
+        by_index, loaded_group = {}, {}  # saved index -> parameter; id(parameter) -> its group once loaded
         for g, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
                                  "of optimizer's group")
             by_index.update(zip(saved["params"], own["params"]))
+            loaded_group.update((id(p), {**own, **saved}) for p in own["params"])
             for key, value in saved.items():
                 if key != "params" and key in own:
                     _check_hyper_parameter(f"{name}: param_groups[{g}]['{key}']", value, own[key])
@@ -134,10 +148,24 @@ class Optimizer:
                 raise TypeError(f"{name}: the state of parameter {index} must be a dict, not {_typename(values)}")
             state[p] = {key: _copy_state(f"{name}: state[{index}]['{key}']", key, value, p)
                         for key, value in values.items()}
+            missing = [key for key in self._new_state(loaded_group[id(p)], p) if key not in values] if values else []
+            if missing:
+                raise ValueError(f"{name}: state[{index}] has no {', '.join(map(repr, missing))}, which "
+                                 f"{type(self).__name__} keeps with these hyper-parameters")
 
         self.state = state
         for saved, own in zip(groups, self.param_groups):
             own.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+
+
+def step_count() -> Tensor:
+    """A new step counter: torch keeps it as a float32 scalar tensor."""
+    return Tensor._make(np.array(0.0, dtype=np.float32))
+
+
+def zeros_like(p: Tensor) -> Tensor:
+    """A new state buffer for parameter ``p``: zeros of its shape and dtype."""
+    return Tensor._make(np.zeros_like(p.array))
 
 
 def _typename(value) -> str:

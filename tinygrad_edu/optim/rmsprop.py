@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, step_count, zeros_like
 
 
 class RMSprop(Optimizer):
@@ -30,18 +29,19 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, maximize=maximize))
 
+    def _new_state(self, group, p):
+        state = dict(step=step_count(), square_avg=zeros_like(p))
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(p)
+        return state
+
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, p in self._params_with_grad():
             alpha, lr, momentum = group["alpha"], group["lr"], group["momentum"]
-            state = self.state[p]
-            if not state:
-                state["step"] = Tensor._make(np.array(0.0, dtype=np.float32))
-                state["square_avg"] = Tensor._make(np.zeros_like(p.array))
-                if momentum > 0:
-                    state["momentum_buffer"] = Tensor._make(np.zeros_like(p.array))
-                if group["centered"]:
-                    state["grad_avg"] = Tensor._make(np.zeros_like(p.array))
+            state = self._state(group, p)
             state["step"].array += 1
             g = -p.grad.array if group["maximize"] else p.grad.array
             if group["weight_decay"]:
