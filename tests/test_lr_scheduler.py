@@ -132,17 +132,25 @@ def test_random_schedules(name, gamma, step_size, T_max, eta_min, milestones, lr
 def test_random_one_cycle(max_lr, total_steps, pct_start, anneal_strategy, three_phase, kind):
     options = dict(max_lr=max_lr, total_steps=total_steps, pct_start=pct_start, anneal_strategy=anneal_strategy,
                    three_phase=three_phase)
-    ref_opt, ref, edu_opt, edu = both("OneCycleLR", options, kind)
-    assert run(edu_opt, edu, total_steps - 1) == run(ref_opt, ref, total_steps - 1)
-    # the last steps: a value, or the same error as torch's (a step past total_steps, a phase of length 0)
-    for _ in range(2):
-        outcomes = []
-        for opt, scheduler in ((ref_opt, ref), (edu_opt, edu)):
-            try:
-                outcomes.append(run(opt, scheduler, 1))
-            except (ValueError, ZeroDivisionError) as error:
-                outcomes.append((type(error), str(error)))
-        assert outcomes[0] == outcomes[1]
+    # every step gives the same lrs as torch's or the same error: a step past total_steps, or a
+    # phase of length 0 (pct_start * total_steps <= 1), which torch divides by
+    engines = [(torch, make_optimizer(torch, kind)), (tg, make_optimizer(tg, kind))]
+    schedulers = [outcome(lambda: engine.optim.lr_scheduler.OneCycleLR(opt, **options)) for engine, opt in engines]
+    if isinstance(schedulers[0], tuple):
+        assert schedulers[1] == schedulers[0]
+        return
+    assert not isinstance(schedulers[1], tuple), schedulers[1]
+    for _ in range(total_steps + 1):
+        results = [outcome(lambda: run(opt, scheduler, 1)) for (_, opt), scheduler in zip(engines, schedulers)]
+        assert results[1] == results[0]
+
+
+def outcome(action):
+    """What ``action()`` returns, or the type and message of the error it raises."""
+    try:
+        return action()
+    except (ValueError, ZeroDivisionError) as error:
+        return type(error), str(error)
 
 
 class Warmup:
