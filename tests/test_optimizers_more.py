@@ -413,3 +413,21 @@ def test_adamw_stays_decoupled_after_loading_an_adam_checkpoint():
     ref = torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     ref.load_state_dict(torch.optim.Adam([torch.zeros(1, requires_grad=True)]).state_dict())
     assert ref.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_named_parameters_give_param_names():
+    ref, edu = make_models()
+    ref_opt = torch.optim.AdamW(ref.named_parameters(), lr=0.01)
+    edu_opt = tg.optim.AdamW(edu.named_parameters(), lr=0.01)
+    assert edu_opt.param_groups[0]["param_names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    train(torch, ref, ref_opt, 5)
+    train(tg, edu, edu_opt, 5)
+    assert_same_weights(ref, edu, TOL[torch.float64])
+    assert_same_state(ref_opt, edu_opt)
+    for engine, model in ((torch, ref), (tg, edu)):
+        named = list(model.named_parameters())
+        with pytest.raises(ValueError, match="Some param names are missing"):
+            engine.optim.SGD([named[0], named[1][1]], lr=0.1)
+        opt = engine.optim.SGD(named[:2], lr=0.1)
+        with pytest.raises(ValueError, match="cannot add param group without names to the optimizer"):
+            opt.add_param_group({"params": [named[2][1]]})

@@ -39,7 +39,17 @@ class Optimizer:
         if isinstance(group["params"], set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
                             "of tensors in sets will change between runs. Please use a list instead.")
-        group["params"] = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
+        params = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
+        names = [p[0] for p in params if isinstance(p, tuple)]  # from model.named_parameters()
+        group["params"] = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            group["param_names"] = names
+        for other in self.param_groups:
+            if ("param_names" in other) != bool(names):
+                raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                                 f"{'with' if names else 'without'} names to the optimizer")
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
