@@ -287,6 +287,11 @@ def test_load_state_dict_keeps_torch_messages_for_groups():
         opt.load_state_dict(saved)
     with pytest.raises(KeyError, match="no 'param_groups' entry"):
         opt.load_state_dict({"state": {}})
+    two = tg.optim.RMSprop([{"params": edu[0].parameters()}, {"params": edu[2].parameters()}])
+    saved = two.state_dict()
+    saved["param_groups"][1]["params"] = [1, 2]
+    with pytest.raises(ValueError, match="list a parameter index more than once"):
+        two.load_state_dict(saved)
 
 
 # ---------------------------------------------------------------------------- constructors

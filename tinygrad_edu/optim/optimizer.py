@@ -146,6 +146,9 @@ class Optimizer:
                 if key != "params" and key in own:
                     _check_hyper_parameter(f"{name}: param_groups[{g}]['{key}']", value, own[key])
 
+        if len(by_index) != sum(len(saved["params"]) for saved in groups):
+            raise ValueError(f"{name}: the saved param_groups list a parameter index more than once")
+
         state = defaultdict(dict)
         for index, values in state_dict["state"].items():
             if isinstance(index, str) and index.isdigit():  # keys of a checkpoint stored as text
