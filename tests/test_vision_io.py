@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torchvision.io as tio
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from test_datasets_more import EXTRA_MEMORY_BOUND, NON_REGULAR, bounded_run
 from tinygrad_edu.vision import io
@@ -43,6 +43,15 @@ def png_files(folder):
     Image.fromarray(x[:, :, 0] > 128).save(paths["gray_1bit"])
     paths["opencv_bgr"] = str(folder / "opencv_bgr.png")
     cv2.imwrite(paths["opencv_bgr"], x[:, :, :3])
+    # a file gamma makes libpng's GRAY mix colours in linear light (GIMP and Photoshop write one)
+    for name, chunk, payload in (("rgb_gamma_0.45", b"gAMA", struct.pack(">I", 45455)),
+                                 ("rgba_gamma_2.2", b"gAMA", struct.pack(">I", 220000)),
+                                 ("rgb_gamma_0.97", b"gAMA", struct.pack(">I", 97000)),  # within 5% of 1: ignored
+                                 ("rgb_srgb", b"sRGB", b"\0")):
+        info = PngImagePlugin.PngInfo()
+        info.add(chunk, payload)
+        paths[name] = str(folder / f"{name}.png")
+        files["rgba" if name.startswith("rgba") else "rgb"].save(paths[name], pnginfo=info)
     return paths
 
 
@@ -85,7 +94,9 @@ def test_jpeg_matches_torchvision(tmp_path, mode):
 
 def test_palette_png_reads_as_rgb_or_gray(tmp_path):
     path = str(tmp_path / "palette.png")
-    Image.fromarray(pixels()[:, :, :3].copy()).convert("P").save(path)
+    info = PngImagePlugin.PngInfo()
+    info.add(b"gAMA", struct.pack(">I", 45455))
+    Image.fromarray(pixels()[:, :, :3].copy()).convert("P").save(path, pnginfo=info)
     for mode in ("RGB", "GRAY"):
         assert_same_image(read_image(path, mode), tio.read_image(path, tio.ImageReadMode[mode]))
     with pytest.raises(RuntimeError, match=f"read_image: {path}: a palette PNG can be read with mode RGB or GRAY, "

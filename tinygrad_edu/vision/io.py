@@ -141,7 +141,7 @@ def _decode_png(data: np.ndarray, mode: ImageReadMode, path: str) -> np.ndarray:
     if mode == ImageReadMode.UNCHANGED:
         return base if alpha is None else np.concatenate([base, alpha], axis=2)
     if mode in (ImageReadMode.GRAY, ImageReadMode.GRAY_ALPHA):
-        base = _libpng_gray(base) if coloured else base
+        base = _libpng_gray(base, _png_file_gamma(data.tobytes())) if coloured else base
     elif not coloured:
         base = np.repeat(base, 3, axis=2)
     if mode in (ImageReadMode.GRAY, ImageReadMode.RGB):
@@ -149,13 +149,59 @@ def _decode_png(data: np.ndarray, mode: ImageReadMode, path: str) -> np.ndarray:
     return np.concatenate([base, np.full_like(base[:, :, :1], 255) if alpha is None else alpha], axis=2)
 
 
-def _libpng_gray(rgb: np.ndarray) -> np.ndarray:
-    """libpng's ``png_set_rgb_to_gray(0.2989, 0.587)`` on 8-bit pixels, as torchvision calls it:
-    coefficients in 1/32768ths (9794, 19234, and the rest, 3740), the sum shifted down (floor);
-    a pixel with R = G = B keeps its value."""
+def _libpng_gray(rgb: np.ndarray, file_gamma: int | None) -> np.ndarray:
+    """libpng's ``png_set_rgb_to_gray(0.2989, 0.587)`` on 8-bit pixels, as torchvision calls it.
+
+    The coefficients are in 1/32768ths: 9794 red, 19234 green, the rest (3740) blue. A pixel
+    with R = G = B keeps its value. Without a significant file gamma (no ``gAMA``/``sRGB``
+    chunk, or gamma near 1) the weighted sum is shifted down (floor). With one, libpng mixes
+    in linear light: each channel through ``to_linear``, the sum rounded, then back through
+    ``from_linear`` (libpng assumes the screen's gamma undoes the file's, so nothing else moves).
+    """
     r, g, b = (rgb[:, :, c].astype(np.uint32) for c in range(3))
-    gray = ((9794 * r + 19234 * g + 3740 * b) >> 15).astype(np.uint8)
-    return np.where((r == g) & (g == b), rgb[:, :, 0], gray)[:, :, None]
+    if file_gamma is None or not _gamma_significant(file_gamma):
+        gray = (9794 * r + 19234 * g + 3740 * b) >> 15
+    else:
+        screen_gamma = _reciprocal(file_gamma)
+        to_linear, from_linear = _gamma_table(_reciprocal(file_gamma)), _gamma_table(_reciprocal(screen_gamma))
+        gray = from_linear[(9794 * to_linear[r] + 19234 * to_linear[g] + 3740 * to_linear[b] + 16384) >> 15]
+    return np.where((r == g) & (g == b), rgb[:, :, 0], gray.astype(np.uint8))[:, :, None]
+
+
+def _reciprocal(fixed: int) -> int:
+    """1 / x for libpng's fixed-point gammas (units of 1e-5), rounded as libpng rounds it."""
+    return int(np.floor(1e10 / fixed + 0.5))
+
+
+def _gamma_significant(fixed: int) -> bool:
+    return not 95000 <= fixed <= 105000
+
+
+def _gamma_table(fixed: int) -> np.ndarray:
+    """libpng's 8-bit table ``v -> floor(255 (v / 255) ** gamma + 0.5)`` (0 and 255 fixed points;
+    the identity when the gamma is within 5% of 1)."""
+    values = np.arange(256, dtype=np.uint32)
+    if not _gamma_significant(fixed):
+        return values
+    table = np.floor(255 * (values / 255.0) ** (fixed * 0.00001) + 0.5).astype(np.uint32)
+    table[[0, 255]] = [0, 255]
+    return table
+
+
+def _png_file_gamma(raw: bytes) -> int | None:
+    """The file's gamma in libpng's fixed point (1e-5): ``sRGB``'s 45455, else ``gAMA``'s value,
+    else None. Only the chunks before the pixel data are read."""
+    pos, gamma = 8, None
+    while pos + 8 <= len(raw):
+        length, kind = int.from_bytes(raw[pos:pos + 4], "big"), raw[pos + 4:pos + 8]
+        if kind in (b"IDAT", b"IEND"):
+            break
+        if kind == b"sRGB":
+            return 45455
+        if kind == b"gAMA" and length == 4 and pos + 12 <= len(raw):
+            gamma = int.from_bytes(raw[pos + 8:pos + 12], "big") or None
+        pos += 12 + length
+    return gamma
 
 
 def _decode_jpeg(data: np.ndarray, mode: ImageReadMode, path: str) -> np.ndarray:
