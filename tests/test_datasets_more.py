@@ -188,7 +188,8 @@ def test_idx_files_whose_header_lies_are_refused_within_bounds(tmp_path):
 
 
 @pytest.mark.parametrize("name, payload, message", [
-    ("train-images-idx3-ubyte", idx_bytes(np.zeros((0, 28, 28)), 2051), "holds no samples: the header says shape (0, 28, 28)"),
+    ("train-images-idx3-ubyte", idx_bytes(np.zeros((0, 28, 28)), 2051),
+     "holds no samples: the header says shape (0, 28, 28)"),
     ("train-labels-idx1-ubyte", idx_bytes(np.zeros(0), 2049), "holds no samples: the header says shape (0,)"),
     ("train-images-idx3-ubyte.gz", gzip.compress(idx_bytes(np.zeros((0, 28, 28)), 2051)), "holds no samples"),
     ("train-images-idx3-ubyte", idx_bytes(np.zeros((7, 0, 28)), 2051),
@@ -324,7 +325,8 @@ def test_cifar10_matches_torchvision(tmp_path, torchvision_reads_fakes):
             same(ours[i][0], theirs[i][0])  # the PIL image through ToTensor and Normalize, per channel
             assert ours[i][1] == theirs[i][1]
         plain = datasets.CIFAR10(tmp_path, train=train)
-        np.testing.assert_array_equal(plain[0][0], np.asarray(torchvision.datasets.CIFAR10(tmp_path, train=train)[0][0]))
+        pil_image = torchvision.datasets.CIFAR10(tmp_path, train=train)[0][0]
+        np.testing.assert_array_equal(plain[0][0], np.asarray(pil_image))
     assert "CIFAR-10 test split, 6 images" in ours.source
 
 

@@ -2,18 +2,19 @@
 
 PNG and JPEG are decoded by OpenCV (already a dependency; its libjpeg-turbo and libpng give
 the same pixels as torchvision's), then arranged the way torchvision's decoders arrange
-them: channels RGB, not OpenCV's BGR; EXIF orientation ignored; ``GRAY`` from colour uses
-libpng's integer rule for PNG (below) and libjpeg's own luma for JPEG.
+them: channels RGB, not OpenCV's BGR; EXIF orientation ignored; ``GRAY`` from colour is
+libpng's conversion for PNG (redone here in numpy, file gamma included: see
+``_libpng_gray``) and libjpeg's own luma for JPEG.
 
 Hostile files are refused before any decoding: only regular files are opened (a FIFO never
 blocks, a directory or device is refused at once), and the width and height are read
 from the header and checked against :data:`MAX_IMAGE_PIXELS` first.
 
 Deliberate differences from torchvision: 16-bit PNGs and CMYK JPEGs are refused (the engine
-has no uint16; OpenCV turns CMYK into BGR);
-palette PNGs read only as ``RGB`` or ``GRAY`` (torchvision's ``UNCHANGED`` returns the
-palette indices); an alpha channel added to a 1, 2 or 4-bit gray PNG is 255 (opaque), where
-torchvision fills in 1, 3 or 15, the opaque value before the bits were widened to 8.
+has no uint16; OpenCV turns CMYK into BGR); palette PNGs read only as ``RGB`` or ``GRAY``
+(torchvision's ``UNCHANGED`` returns the palette indices); an alpha channel added to a 1, 2
+or 4-bit gray PNG is 255 (opaque), where torchvision fills in 1, 3 or 15, the opaque value
+before the bits were widened to 8.
 """
 from __future__ import annotations
 

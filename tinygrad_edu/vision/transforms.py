@@ -280,7 +280,8 @@ class RandomCrop:
             if not isinstance(values, (list, tuple)) or not all(isinstance(v, int) for v in values):
                 raise TypeError(f"Got inappropriate padding arg: {padding!r}")
             if len(values) not in (1, 2, 4):
-                raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(values)} element tuple")
+                raise ValueError("Padding must be an int or a 1, 2, or 4 element tuple, "
+                                 f"not a {len(values)} element tuple")
             if min(values) < 0:
                 raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
