@@ -8,6 +8,7 @@ import math
 import os
 import pickle
 import re
+import stat
 import struct
 import zipfile
 from collections import OrderedDict, namedtuple
@@ -312,6 +313,8 @@ def test_an_old_zip_checkpoint_still_loads():
 def test_a_failed_save_keeps_the_previous_file_and_leaves_no_temp_files(tmp_path, monkeypatch, error):
     path = tmp_path / "ckpt.pt"
     save({"epoch": 1, "w": tg.zeros(3)}, path)
+    (tmp_path / ".ckpt.pt.0123abcd.tmp").write_bytes(b"left by a killed save")
+
     def crash_on_second_array(out, header, arrays):
         out.write(header)
         out.write(arrays[0].tobytes())
@@ -323,6 +326,63 @@ def test_a_failed_save_keeps_the_previous_file_and_leaves_no_temp_files(tmp_path
     monkeypatch.undo()
     assert os.listdir(tmp_path) == ["ckpt.pt"]
     assert load(path)["epoch"] == 1
+
+
+def test_stale_temp_files_of_the_target_are_removed_and_no_others(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "ckpt.pt"
+    stale = [".ckpt.pt.0123abcd.tmp", ".ckpt.pt.deadbeef.tmp"]
+    others = [".other.pt.0123abcd.tmp", ".ckpt.pt.notours.tmp", "ckpt.pt.0123abcd.tmp", ".ckpt.pt.0123abcd.tmp.bak"]
+    live = ".ckpt.pt.feedf00d.tmp"  # a save still writing, in another process, holds its lock
+    for name in stale + others + [live]:
+        (tmp_path / name).write_bytes(b"partial")
+    (tmp_path / ".ckpt.pt.00000000.tmp").mkdir()  # not a file: left alone
+    with open(tmp_path / live, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        save({"w": tg.ones(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["ckpt.pt", live, ".ckpt.pt.00000000.tmp", *others])
+    save({"w": tg.ones(2)}, path)  # the lock is gone: so is that file
+    assert live not in os.listdir(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "epoch3.pt"
+    save({"epoch": 3}, target)
+    link = tmp_path / "latest.pt"
+    link.symlink_to("runs/epoch3.pt")
+    save({"epoch": 4}, link)
+    assert os.readlink(link) == "runs/epoch3.pt"
+    assert load(target)["epoch"] == 4 and load(link)["epoch"] == 4
+    assert sorted(os.listdir(tmp_path)) == ["latest.pt", "runs"] and os.listdir(tmp_path / "runs") == ["epoch3.pt"]
+    dangling = tmp_path / "next.pt"
+    dangling.symlink_to(tmp_path / "runs" / "epoch5.pt")
+    save({"epoch": 5}, dangling)
+    assert dangling.is_symlink() and load(tmp_path / "runs" / "epoch5.pt")["epoch"] == 5
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_resaving_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save({}, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    for mode in (0o600, 0o640, 0o604):
+        path.chmod(mode)
+        save({"mode": mode}, path)
+        assert stat.S_IMODE(path.stat().st_mode) == mode and load(path)["mode"] == mode
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write a read-only file")
+def test_a_read_only_file_is_not_replaced(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save({"epoch": 1}, path)
+    path.chmod(0o444)
+    with pytest.raises(PermissionError, match=re.escape(str(path))):
+        save({"epoch": 2}, path)
+    assert load(path)["epoch"] == 1 and os.listdir(tmp_path) == ["ckpt.pt"]
 
 
 def test_save_to_a_missing_directory_names_it(tmp_path):

@@ -116,7 +116,8 @@ def save(obj: Any, f: FileLike) -> None:
     the same directory, which replaces ``f`` only once it is complete and on disk, so a
     failed or killed save leaves the previous file as it was. Temporary files of a save to
     the same path that died are removed by the next save. An existing file keeps its
-    permissions, and a symlink keeps pointing where it did: its target is replaced.
+    permissions (a read-only one is refused, as by ``open``), and a symlink keeps pointing
+    where it did: its target is replaced.
 
     Raises TypeError for objects that would need pickle, such as a whole ``nn.Module``.
     """
@@ -128,6 +129,8 @@ def save(obj: Any, f: FileLike) -> None:
     directory, base = os.path.split(path)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"can't save to {os.fspath(f)}: directory {directory} does not exist")
+    if os.path.exists(path) and not os.access(path, os.W_OK):  # as open(path, "wb") would refuse
+        raise PermissionError(errno.EACCES, f"{os.strerror(errno.EACCES)} (the file is read-only)", os.fspath(f))
     fd, tmp = _create_temp(directory, base)
     with os.fdopen(fd, "wb") as out:  # open, so locked, until it has replaced the target
         try:
