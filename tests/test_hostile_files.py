@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tinygrad_edu as tg
 from tinygrad_edu import serialization
 from tinygrad_edu.serialization import load, save
 

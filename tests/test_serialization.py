@@ -315,12 +315,12 @@ def test_a_failed_save_keeps_the_previous_file_and_leaves_no_temp_files(tmp_path
     save({"epoch": 1, "w": tg.zeros(3)}, path)
     (tmp_path / ".ckpt.pt.0123abcd.tmp").write_bytes(b"left by a killed save")
 
-    def crash_on_second_array(out, header, arrays):
+    def crash_after_the_first_array(out, header, arrays):
         out.write(header)
         out.write(arrays[0].tobytes())
         raise error
 
-    monkeypatch.setattr(serialization, "_write", crash_on_second_array)
+    monkeypatch.setattr(serialization, "_write", crash_after_the_first_array)
     with pytest.raises(type(error)):
         save({"epoch": 2, "w": tg.ones(3), "b": tg.ones(3)}, path)
     monkeypatch.undo()

@@ -219,25 +219,31 @@ def _encode(obj: Any) -> tuple[bytes, list[np.ndarray]]:
     metadata = {"format": FORMAT, "version": str(VERSION), "data": json.dumps(data, allow_nan=False)}
     entries, offset = {}, 0
     for name, array in encoder.arrays:
-        entries[name] = {"dtype": _ST_NAMES[array.dtype], "shape": list(array.shape),
-                         "data_offsets": [offset, offset + array.nbytes]}
+        little = array.dtype.newbyteorder("<")
+        dtype, shape = (_ST_NAMES[little], list(array.shape)) if little in _ST_NAMES else ("U8", [array.nbytes])
+        entries[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + array.nbytes]}
         offset += array.nbytes
     header = json.dumps({"__metadata__": metadata, **entries}, separators=(",", ":")).encode()
     return header + b" " * (-len(header) % 8), [a for _, a in encoder.arrays]  # 8-byte aligned data
 
 
 def _write(out: BinaryIO, header: bytes, arrays: list[np.ndarray]) -> None:
+    """The file: header length, header, then each array's bytes, little-endian and C-ordered
+    (a dtype safetensors has no name for is stored as its bytes, a U8 tensor)."""
     out.write(struct.pack("<Q", len(header)))
     out.write(header)
-    for array in arrays:
-        out.write(array.reshape(-1).view(np.uint8).data)
+    for array in arrays:  # converted one at a time, so a save holds at most one copy
+        stored = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
+        if stored.dtype == np.bool_:  # one byte, 0 or 1, whatever bits a numpy bool was built from
+            stored = stored.view(np.uint8) != 0
+        out.write(stored.reshape(-1).view(np.uint8).data)
 
 
 class _Encoder:
     """Turns an object into a metadata node, collecting its arrays as safetensors tensors."""
 
     def __init__(self):
-        self.arrays: list[tuple[str, np.ndarray]] = []  # (tensor name, little-endian C-ordered array)
+        self.arrays: list[tuple[str, np.ndarray]] = []  # (tensor name, array), in the file's order
         self.written: dict[int, dict] = {}  # id(tensor or array) -> its node, to store it once
         self.names: set[str] = {"__metadata__"}
         self.enclosing: set[int] = set()  # containers being encoded, to catch one inside itself
@@ -286,17 +292,12 @@ class _Encoder:
             what = "Python objects" if array.dtype.hasobject else f"dtype {array.dtype}"
             raise TypeError(f"can't save {where}: a numpy array of {what} needs pickle, which tinygrad_edu "
                             "refuses by design")
-        stored = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
-        if stored.dtype == np.bool_:  # one byte, 0 or 1, whatever bits a numpy bool was built from
-            stored = stored.view(np.uint8) != 0
-        if stored.dtype not in _ST_NAMES:  # no safetensors name: its bytes
-            stored = stored.reshape(-1).view(np.uint8)
         unique = name or "obj"
         while unique in self.names:
             unique = f"{name or 'obj'}#{len(self.names)}"
         self.names.add(unique)
         node = {"type": kind, "tensor": unique, "dtype": str(array.dtype), "shape": list(array.shape), **extra}
-        self.arrays.append((unique, stored))
+        self.arrays.append((unique, array))
         self.written[id(obj)] = node
         return node
 
