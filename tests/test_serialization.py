@@ -216,6 +216,20 @@ def test_the_format_is_safetensors_with_the_structure_in_its_metadata(tmp_path):
                                                   "shape": [2], "requires_grad": False}]]}]]}
 
 
+def test_a_header_whose_length_starts_like_a_pickle_is_read():
+    """A 640-byte header (0x280) makes the file start b"\\x80\\x02", as a protocol-2 pickle does."""
+    for n in range(640):
+        obj = {"pad": "x" * n, "w": tg.ones(2)}
+        buffer = io.BytesIO()
+        save(obj, buffer)
+        if buffer.getvalue()[:2] == b"\x80\x02":
+            break
+    else:
+        pytest.fail("no padding made a 640-byte header")
+    buffer.seek(0)
+    assert_same(obj, load(buffer))
+
+
 def test_colliding_tensor_names_get_a_suffix_and_tied_tensors_one_name(tmp_path):
     safetensors_numpy = pytest.importorskip("safetensors.numpy")
     a, b, c = tg.ones(1), tg.zeros(1), tg.full((1,), 2.0)

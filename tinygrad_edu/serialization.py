@@ -393,7 +393,9 @@ def _read(stream: BinaryIO, size: int) -> Any:
     start = stream.tell()
     head = stream.read(9)
     stream.seek(start)
-    if head[8:9] == b"{":  # a pickle or zip can't start so: zip's 9th byte is its compression method
+    # safetensors: a header length under 4 GiB, then "{"; a zip's 9th byte is its compression
+    # method, and no pickle has four zero bytes before a "{" there
+    if head[4:9] == b"\0\0\0\0{":
         return _read_safetensors(stream, start, size)
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise _Unreadable("is not a tinygrad_edu checkpoint: it is a pickle (from pickle.dump or an "
