@@ -90,6 +90,16 @@ def test_round_trip_of_nested_structures_is_exact(obj):
     assert_same(obj, round_trip(obj))
 
 
+@given(nested)
+def test_every_file_save_writes_is_valid_safetensors(obj):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    buffer = io.BytesIO()
+    save(obj, buffer)
+    names = safetensors_numpy.load(buffer.getvalue())  # safetensors' own (Rust) parser and checks
+    (length,) = struct.unpack("<Q", buffer.getvalue()[:8])
+    assert sorted(names) == sorted(n for n in json.loads(buffer.getvalue()[8:8 + length]) if n != "__metadata__")
+
+
 @pytest.mark.parametrize("dtype", dtypes.ALL, ids=lambda d: d.name)
 @pytest.mark.parametrize("shape", [(), (0, 3), (2, 3, 4)])
 def test_tensors_keep_dtype_shape_and_bits(tmp_path, dtype, shape):
