@@ -152,10 +152,6 @@ def save(obj: Any, f: FileLike) -> None:
     _fsync_directory(directory)
 
 
-def _temp_pattern(base: str) -> re.Pattern:
-    return re.compile(rf"\.{re.escape(base)}\.[0-9a-f]{{8}}\.tmp")
-
-
 def _create_temp(directory: str, base: str) -> tuple[int, str]:
     """A new temporary file, locked for as long as it is open so that no other save takes it
     for a dead one's (a killed process's locks are released by the system)."""
@@ -173,7 +169,7 @@ def _create_temp(directory: str, base: str) -> tuple[int, str]:
 
 def _remove_stale_temps(directory: str, base: str, keep: str) -> None:
     """Remove ``.BASE.*.tmp`` files that no running save holds (left by a killed one)."""
-    pattern = _temp_pattern(base)
+    pattern = re.compile(rf"\.{re.escape(base)}\.[0-9a-f]{{8}}\.tmp")  # the names _create_temp gives
     for entry in os.scandir(directory):
         if not pattern.fullmatch(entry.name) or entry.path == keep:
             continue
