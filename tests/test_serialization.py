@@ -437,6 +437,7 @@ class Point:
     (namedtuple("Pair", "x y")(1, 2), "of type Pair"),
     ({1.5: 1}, "dict keys must be str, int, bool or None"),
     (np.array([{}, 1], dtype=object), "objects needs pickle"),
+    (np.zeros(2, dtype=[("x", "<f4"), ("n", "<i8")]), r"dtype \[\('x', '<f4'\), \('n', '<i8'\)\] \(records"),
     ({1, 2}, "of type set"),
 ])
 def test_objects_that_would_need_pickle_are_refused(obj, match):

@@ -1,5 +1,5 @@
-"""``save`` and ``load``: checkpoints as safetensors files, so loading one can never run code
-and never needs more memory or time than the file's own size.
+"""``save`` and ``load``: checkpoints as safetensors files, so loading one can never run code,
+and takes memory and time in proportion to the file's real size.
 
 ``torch.save`` pickles, and unpickling a file can run any code its author chose. This engine
 writes safetensors instead (https://github.com/huggingface/safetensors), and reads nothing
@@ -35,8 +35,9 @@ saved object:
 * ``{"type": "tensor" | "parameter", "tensor": "fc.weight", "dtype": "float32", "shape":
   [10, 784], "requires_grad": false}`` ("parameter" for an ``nn.Parameter``);
 * ``{"type": "ndarray" | "numpy_scalar", "tensor": ..., "dtype": "float64", "shape": [...]}``,
-  the dtype as ``str(array.dtype)``. A numpy dtype safetensors has no name for (complex128,
-  datetime64, strings, big-endian) is stored as its little-endian bytes, a ``U8`` tensor.
+  the dtype as ``str(array.dtype)``. A big-endian array is stored little-endian, and one of
+  a dtype safetensors has no name for (complex128, datetime64, strings) as its little-endian
+  bytes, a ``U8`` tensor. Record (structured) arrays are not stored.
 
 Tensors load as leaves on the CPU, with their ``requires_grad`` flag but without ``.grad``
 (a saved loss loads as a leaf that requires grad, as in PyTorch).
@@ -284,10 +285,12 @@ class _Encoder:
     def _array(self, obj, array: np.ndarray, kind: str, where: str, name: str, **extra) -> dict:
         if id(obj) in self.written:
             return self.written[id(obj)]
+        if array.dtype.hasobject:
+            raise TypeError(f"can't save {where}: a numpy array of Python objects needs pickle, which "
+                            "tinygrad_edu refuses by design")
         if array.dtype.kind not in _SAVABLE_KINDS or array.dtype.fields or array.dtype.subdtype:
-            what = "Python objects" if array.dtype.hasobject else f"dtype {array.dtype}"
-            raise TypeError(f"can't save {where}: a numpy array of {what} needs pickle, which tinygrad_edu "
-                            "refuses by design")
+            raise TypeError(f"can't save {where}: a numpy array of dtype {array.dtype} (records or raw "
+                            "bytes); save each field as an array of its own")
         unique = name or "obj"
         while unique in self.names:
             unique = f"{name or 'obj'}#{len(self.names)}"
