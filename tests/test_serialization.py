@@ -399,6 +399,15 @@ def test_resaving_keeps_the_files_permissions(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == mode and load(path)["mode"] == mode
 
 
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root can give a file to another user")
+def test_resaving_as_root_keeps_the_files_owner(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save({}, path)
+    os.chown(path, 65534, 65534)
+    save({"again": True}, path)
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534) and load(path) == {"again": True}
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write a read-only file")
 def test_a_read_only_file_is_not_replaced(tmp_path):
     path = tmp_path / "ckpt.pt"

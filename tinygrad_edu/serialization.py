@@ -136,10 +136,7 @@ def save(obj: Any, f: FileLike) -> None:
     with os.fdopen(fd, "wb") as out:  # open, so locked, until it has replaced the target
         try:
             _remove_stale_temps(directory, base, keep=tmp)
-            try:
-                os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
-            except (FileNotFoundError, AttributeError):  # a new file (umask applies), or Windows
-                pass
+            _keep_mode_and_owner(fd, path)
             _write(out, header, arrays)
             out.flush()
             os.fsync(fd)
@@ -151,6 +148,22 @@ def save(obj: Any, f: FileLike) -> None:
                 os.remove(tmp)
             raise
     _fsync_directory(directory)
+
+
+def _keep_mode_and_owner(fd: int, path: str) -> None:
+    """Give the temporary file the permissions (and, where allowed, owner) of the file it
+    replaces; a new file keeps the user's usual permissions (umask applies)."""
+    try:
+        target = os.stat(path)
+    except FileNotFoundError:
+        return
+    if hasattr(os, "fchmod"):  # not on Windows
+        os.fchmod(fd, stat.S_IMODE(target.st_mode))
+    if hasattr(os, "fchown") and (target.st_uid, target.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.fchown(fd, target.st_uid, target.st_gid)
+        except PermissionError:  # only root may give a file away
+            pass
 
 
 def _create_temp(directory: str, base: str) -> tuple[int, str]:
