@@ -368,13 +368,22 @@ def load(f: FileLike, map_location=None, weights_only: bool = True) -> Any:
 
 def _open_regular_file(name: str) -> BinaryIO:
     """``name`` opened for reading; anything but a regular file is refused before it is read."""
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it changes nothing for a regular file
+    _check_regular(os.stat(name).st_mode, name)  # before opening: opening a device can act on it
+    # O_NONBLOCK: should a FIFO take the file's place meanwhile, opening it must not wait for a
+    # writer; it changes nothing for a regular file
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                  | getattr(os, "O_BINARY", 0))
-    mode = os.fstat(fd).st_mode
+    try:
+        _check_regular(os.fstat(fd).st_mode, name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _check_regular(mode: int, name: str) -> None:
     if stat.S_ISREG(mode):
-        return os.fdopen(fd, "rb")
-    os.close(fd)
+        return
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
     kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
