@@ -173,6 +173,12 @@ HOSTILE = [
      r"is truncated or corrupt \(JSONDecodeError"),
     ("metadata data of too many JSON values", lambda p, b: safetensors_file(
         p, {"__metadata__": metadata(None, data="[" + "0," * TOKENS + "0]")}), r"its header holds \d+ JSON values"),
+    ("metadata data just under the JSON limit", lambda p, b: safetensors_file(
+        p, {"__metadata__": metadata({"type": "list", "items": [{"type": "list", "items": []}] * (TOKENS // 6 - 10)
+                                      + [{"type": "pickle"}]})}), r"unknown node type 'pickle'"),
+    ("one tensor read as two objects", lambda p, b: safetensors_file(
+        p, {"__metadata__": metadata({"type": "list", "items": [tensor_node(), tensor_node(kind="parameter")]}),
+            "w": f32([2])}, bytes(8)), r"w is read as two different objects"),
     ("a node naming a missing tensor", lambda p, b: safetensors_file(
         p, {"__metadata__": metadata(tensor_node("nowhere")), "w": f32([2])}, bytes(8)), r"tensor 'nowhere' is missing"),
     ("a node's shape not its tensor's", lambda p, b: safetensors_file(

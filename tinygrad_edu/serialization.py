@@ -80,7 +80,7 @@ FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 2
 MANIFEST = "manifest.json"  # the old format's table of contents
 MAX_HEADER_BYTES = 32 << 20
-MAX_HEADER_TOKENS = 1 << 20  # '[', '{', ',' and ':' in a header: ~60 bytes of Python objects each
+MAX_HEADER_TOKENS = 1 << 19  # '[', '{', ',' and ':' in a header: up to ~80 bytes of Python objects each
 MAX_ZIP_MEMBERS = 1 << 16  # in an old checkpoint: one per array
 
 FileLike = Union[str, os.PathLike, BinaryIO]
@@ -630,7 +630,7 @@ class _Decoder:
 
     def __init__(self, where: str, read: Callable[[dict], np.ndarray]):
         self.where, self.read = where, read
-        self.loaded: dict[tuple, Any] = {}  # (type, tensor) -> object, so a shared tensor stays shared
+        self.loaded: dict[str, tuple[dict, Any]] = {}  # tensor -> (node, object): a shared tensor stays shared
 
     def decode(self, node: Any) -> Any:
         if node is None or type(node) in (str, int, bool, float):
@@ -652,10 +652,12 @@ class _Decoder:
                 out[pair[0]] = self.decode(pair[1])
             return out
         if kind in _ARRAY_KINDS:
-            key = (kind, _field(node, self.where, str))
-            if key not in self.loaded:
-                self.loaded[key] = self._array(kind, node)
-            return self.loaded[key]
+            name = _field(node, self.where, str)
+            if name not in self.loaded:
+                self.loaded[name] = node, self._array(kind, node)
+            if self.loaded[name][0] != node:  # save writes one node per object: read each array once
+                raise _Unreadable(f"is truncated or corrupt ({name} is read as two different objects)")
+            return self.loaded[name][1]
         raise _Unreadable(f"is truncated or corrupt (unknown node type {kind!r})")
 
     def _array(self, kind: str, node: dict) -> Any:
