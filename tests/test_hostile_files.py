@@ -179,6 +179,9 @@ HOSTILE = [
     ("one tensor read as two objects", lambda p, b: safetensors_file(
         p, {"__metadata__": metadata({"type": "list", "items": [tensor_node(), tensor_node(kind="parameter")]}),
             "w": f32([2])}, bytes(8)), r"w is read as two different objects"),
+    ("metadata of one string just under the size limit", lambda p, b: safetensors_file(
+        p, {"__metadata__": metadata({"type": "list", "items": ["x" * (serialization.MAX_HEADER_BYTES - 200),
+                                                                {"type": "pickle"}]})}), r"unknown node type 'pickle'"),
     ("a node naming a missing tensor", lambda p, b: safetensors_file(
         p, {"__metadata__": metadata(tensor_node("nowhere")), "w": f32([2])}, bytes(8)), r"tensor 'nowhere' is missing"),
     ("a node's shape not its tensor's", lambda p, b: safetensors_file(

@@ -79,7 +79,7 @@ from .tensor import Tensor, device
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 2
 MANIFEST = "manifest.json"  # the old format's table of contents
-MAX_HEADER_BYTES = 32 << 20
+MAX_HEADER_BYTES = 16 << 20
 MAX_HEADER_TOKENS = 1 << 19  # '[', '{', ',' and ':' in a header: up to ~80 bytes of Python objects each
 MAX_ZIP_MEMBERS = 1 << 16  # in an old checkpoint: one per array
 
@@ -474,7 +474,7 @@ def _read_safetensors(stream: BinaryIO, start: int, size: int) -> Any:
     if "data" not in metadata:
         raise _Unreadable("is truncated or corrupt (its __metadata__ has no 'data')")
     return _Decoder("tensor", lambda node: read(_field(node, "tensor", str))).decode(
-        _parse_json(metadata["data"].encode(), "metadata"))
+        _parse_json(metadata["data"], "metadata"))
 
 
 def _check_offsets(header: dict, data_size: int) -> dict[str, tuple[str, tuple, tuple[int, int]]]:
@@ -595,16 +595,17 @@ def _read_npy(member: BinaryIO, member_size: int, file: str) -> np.ndarray:
 # ------------------------------------------------------------------------ shared by both
 
 
-def _read_exact(stream: BinaryIO, n: int, into: np.ndarray | None = None) -> bytes | None:
+def _read_exact(stream: BinaryIO, n: int, into: np.ndarray | None = None) -> bytearray | None:
     """Exactly ``n`` bytes from ``stream`` (into ``into``, if given); fewer is a truncated file."""
-    buffer = memoryview(bytearray(n) if into is None else into)
+    out = bytearray(n) if into is None else None
+    buffer = memoryview(out if into is None else into).cast("B")
     done = 0
     while done < n:
         got = stream.readinto(buffer[done:])
         if not got:
             raise _Unreadable(f"is truncated or corrupt (it ends {n - done} bytes early)")
         done += got
-    return None if into is not None else bytes(buffer)
+    return out
 
 
 def _check_json_size(n: int, what: str) -> int:
@@ -614,10 +615,10 @@ def _check_json_size(n: int, what: str) -> int:
     return n
 
 
-def _parse_json(text: bytes, what: str) -> Any:
+def _parse_json(text: bytearray | str, what: str) -> Any:
     """JSON text of bounded size: its Python objects take up to some 20 times its bytes."""
     _check_json_size(len(text), what)
-    tokens = sum(text.count(c) for c in (b"[", b"{", b",", b":"))
+    tokens = sum(text.count(c if isinstance(text, str) else c.encode()) for c in "[{,:")
     if tokens > MAX_HEADER_TOKENS:
         raise _Unreadable(f"is not a tinygrad_edu checkpoint (its {what} holds {tokens} JSON values, over "
                           f"the limit of {MAX_HEADER_TOKENS}, serialization.MAX_HEADER_TOKENS)")
