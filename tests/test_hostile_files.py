@@ -217,7 +217,7 @@ HOSTILE = [
      r"zip member manifest.json declares 4000000000 bytes at offset 0, the archive holds \d+"),
     ("table of contents over the limit", lambda p, b: patch(zip_file(p, {"manifest.json": manifest(None)}),
                                                             b"PK\x05\x06", 12, "<I", 0xFFFFFFF0),
-     r"a zip archive of 1 members in a table of 4294967280 bytes, over the limit"),
+     r"a zip table of contents of 1 members in 4294967280 bytes, over the limits"),
     ("manifest of too many JSON values", lambda p, b: zip_file(p, {"manifest.json": "[" + "0," * TOKENS + "0]"}),
      rf"its manifest.json holds {TOKENS + 1} JSON values"),
     ("manifest holding only the format key", lambda p, b: zip_file(

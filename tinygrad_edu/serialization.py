@@ -513,11 +513,12 @@ def _check_offsets(header: dict, data_size: int) -> dict[str, tuple[str, tuple, 
 def _read_zip(stream: BinaryIO, size: int) -> Any:
     # the table of contents' size, before zipfile reads it: each entry becomes a ~500-byte object
     end_record = zipfile._EndRecData(stream)
-    if end_record and (end_record[zipfile._ECD_ENTRIES_TOTAL] > MAX_ZIP_MEMBERS
-                       or end_record[zipfile._ECD_SIZE] > MAX_HEADER_BYTES):
-        raise _Unreadable(f"is not a tinygrad_edu checkpoint (a zip archive of {end_record[zipfile._ECD_ENTRIES_TOTAL]} "
-                          f"members in a table of {end_record[zipfile._ECD_SIZE]} bytes, over the limit of "
-                          f"{MAX_ZIP_MEMBERS} members)")
+    if end_record:
+        count, table = end_record[zipfile._ECD_ENTRIES_TOTAL], end_record[zipfile._ECD_SIZE]
+        if count > MAX_ZIP_MEMBERS or table > MAX_HEADER_BYTES:
+            raise _Unreadable(f"is not a tinygrad_edu checkpoint (a zip table of contents of {count} members "
+                              f"in {table} bytes, over the limits of {MAX_ZIP_MEMBERS} members and "
+                              f"{MAX_HEADER_BYTES} bytes)")
     with zipfile.ZipFile(stream) as zf:
         members = {info.filename: info for info in zf.infolist()}
         for info in members.values():
