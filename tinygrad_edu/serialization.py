@@ -48,7 +48,8 @@ from typing import Any, BinaryIO, Union
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor, device
+from ._device import device
+from .tensor import Tensor
 
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
