@@ -17,7 +17,7 @@ import numpy as np
 
 from . import dtypes
 from ._device import device
-from .ops import elementwise as ew
+from .ops import unary
 
 
 def to_array(data, dtype=None) -> np.ndarray:
@@ -159,7 +159,7 @@ class Conversions:
         if target is None or target is self.dtype:
             return self
         if self.requires_grad and target.is_floating_point:
-            return ew.Cast.apply(self, target.np)
+            return unary.Cast.apply(self, target.np)
         return self._make(self.array.astype(target.np))
 
     def type(self, dtype=None):

@@ -8,8 +8,7 @@ import numpy as np
 
 from . import dtypes
 from ._convert import wrap_dim
-from .ops import elementwise as ew
-from .ops import movement
+from .ops import binary, movement
 from .tensor import Tensor
 
 
@@ -170,7 +169,7 @@ def where(condition: Tensor, x, y) -> Tensor:
     x = x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype.np))
     y = y.to(dtype) if isinstance(y, Tensor) else Tensor._make(np.asarray(y, dtype=dtype.np))
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    return ew.Where.apply(cond.astype(bool), x, y)
+    return binary.Where.apply(cond.astype(bool), x, y)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:

@@ -16,18 +16,19 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import autograd, dtypes, grad_mode
+from . import autograd, dtypes
+from ._compare import Comparisons
 from ._convert import Conversions, broadcast_shape, index_array, resolve_shape, to_array, true_div_type, wrap_dim
+from ._inplace import InPlace
 from ._device import CPU, device
 from ._size import Size
 from ._tensor_str import tensor_repr
-from .ops import elementwise as ew
-from .ops import linalg, movement, reduce, softmax
+from .ops import binary, linalg, movement, reduce, softmax, unary
 
 return_types_max = namedtuple("max", ["values", "indices"])
 
 
-class Tensor(Conversions):
+class Tensor(Comparisons, InPlace, Conversions):
     """An n-dimensional array that can record the ops applied to it and differentiate them."""
 
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not numpy's add
@@ -144,7 +145,7 @@ class Tensor(Conversions):
         return self
 
     def clone(self) -> "Tensor":
-        return ew.Clone.apply(self)
+        return unary.Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
         return self if self.array.flags.c_contiguous else self.clone()
@@ -163,19 +164,19 @@ class Tensor(Conversions):
         return op.apply(b, a) if reverse else op.apply(a, b)
 
     def add(self, other, alpha=1) -> "Tensor":
-        return self._binary(ew.Add, other if alpha == 1 else other * alpha)
+        return self._binary(binary.Add, other if alpha == 1 else other * alpha)
 
     def sub(self, other, alpha=1) -> "Tensor":
-        return self._binary(ew.Sub, other if alpha == 1 else other * alpha)
+        return self._binary(binary.Sub, other if alpha == 1 else other * alpha)
 
     def mul(self, other) -> "Tensor":
-        return self._binary(ew.Mul, other)
+        return self._binary(binary.Mul, other)
 
     def div(self, other) -> "Tensor":
-        return self._binary(ew.Div, other, dtype=true_div_type(self, other))
+        return self._binary(binary.Div, other, dtype=true_div_type(self, other))
 
     def pow(self, exponent) -> "Tensor":
-        return self._binary(ew.Pow, exponent)
+        return self._binary(binary.Pow, exponent)
 
     __add__ = add
     __sub__ = sub
@@ -185,46 +186,22 @@ class Tensor(Conversions):
     multiply, subtract, divide = mul, sub, div
 
     def __radd__(self, other) -> "Tensor":
-        return self._binary(ew.Add, other, reverse=True)
+        return self._binary(binary.Add, other, reverse=True)
 
     def __rsub__(self, other) -> "Tensor":
-        return self._binary(ew.Sub, other, reverse=True)
+        return self._binary(binary.Sub, other, reverse=True)
 
     def __rmul__(self, other) -> "Tensor":
-        return self._binary(ew.Mul, other, reverse=True)
+        return self._binary(binary.Mul, other, reverse=True)
 
     def __rtruediv__(self, other) -> "Tensor":
-        return self._binary(ew.Div, other, reverse=True, dtype=true_div_type(self, other))
+        return self._binary(binary.Div, other, reverse=True, dtype=true_div_type(self, other))
 
     def __rpow__(self, other) -> "Tensor":
-        return self._binary(ew.Pow, other, reverse=True)
-
-    def _augmented(self, out_of_place, in_place, other) -> "Tensor":
-        """``x += y`` and friends.
-
-        Outside a recorded graph they change x in place, as in PyTorch, so that
-        ``with no_grad(): w -= lr * w.grad`` keeps ``w`` the same leaf with its ``.grad``. On a
-        tensor inside a graph they compute ``x + y`` and rebind the name instead, so the graph
-        records the op and the gradient stays right.
-        """
-        if self.grad_fn is not None and grad_mode.is_grad_enabled():
-            return out_of_place(other)
-        return in_place(other)
-
-    def __iadd__(self, other) -> "Tensor":
-        return self._augmented(self.add, self.add_, other)
-
-    def __isub__(self, other) -> "Tensor":
-        return self._augmented(self.sub, self.sub_, other)
-
-    def __imul__(self, other) -> "Tensor":
-        return self._augmented(self.mul, self.mul_, other)
-
-    def __itruediv__(self, other) -> "Tensor":
-        return self._augmented(self.div, self.div_, other)
+        return self._binary(binary.Pow, other, reverse=True)
 
     def __neg__(self) -> "Tensor":
-        return ew.Neg.apply(self)
+        return unary.Neg.apply(self)
 
     neg = __neg__
 
@@ -266,32 +243,32 @@ class Tensor(Conversions):
         return op.apply(x)
 
     def exp(self) -> "Tensor":
-        return self._unary(ew.Exp)
+        return self._unary(unary.Exp)
 
     def log(self) -> "Tensor":
-        return self._unary(ew.Log)
+        return self._unary(unary.Log)
 
     def sqrt(self) -> "Tensor":
-        return self._unary(ew.Sqrt)
+        return self._unary(unary.Sqrt)
 
     def sigmoid(self) -> "Tensor":
-        return self._unary(ew.Sigmoid)
+        return self._unary(unary.Sigmoid)
 
     def tanh(self) -> "Tensor":
-        return self._unary(ew.Tanh)
+        return self._unary(unary.Tanh)
 
     def abs(self) -> "Tensor":
-        return ew.Abs.apply(self)
+        return unary.Abs.apply(self)
 
     __abs__ = abs
 
     def relu(self) -> "Tensor":
-        return ew.Relu.apply(self)
+        return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> "Tensor":
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return ew.Clamp.apply(self, min, max)
+        return unary.Clamp.apply(self, min, max)
 
     clip = clamp
 
@@ -353,64 +330,6 @@ class Tensor(Conversions):
 
     def min(self, dim=None, keepdim: bool = False):
         return self._extreme(dim, keepdim, largest=False)
-
-    # ------------------------------------------------------------------ comparisons (no gradient)
-
-    def _compare(self, numpy_op, other) -> "Tensor":
-        other_array = other.array if isinstance(other, Tensor) else other
-        broadcast_shape(self.shape, np.shape(other_array))
-        return Tensor._make(numpy_op(self.array, other_array))
-
-    def eq(self, other) -> "Tensor":
-        return self._compare(np.equal, other)
-
-    def ne(self, other) -> "Tensor":
-        return self._compare(np.not_equal, other)
-
-    def lt(self, other) -> "Tensor":
-        return self._compare(np.less, other)
-
-    def le(self, other) -> "Tensor":
-        return self._compare(np.less_equal, other)
-
-    def gt(self, other) -> "Tensor":
-        return self._compare(np.greater, other)
-
-    def ge(self, other) -> "Tensor":
-        return self._compare(np.greater_equal, other)
-
-    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = eq, ne, lt, le, gt, ge
-    __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable
-
-    def equal(self, other) -> bool:
-        return self.shape == other.shape and bool(np.array_equal(self.array, other.array))
-
-    def logical_not(self) -> "Tensor":
-        return Tensor._make(np.logical_not(self.array))
-
-    __invert__ = logical_not
-
-    def __and__(self, other) -> "Tensor":
-        return self._compare(np.logical_and, other)
-
-    def __or__(self, other) -> "Tensor":
-        return self._compare(np.logical_or, other)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        if dim is None:
-            return Tensor._make(np.int64(np.argmax(self.array)))
-        return self.max(dim, keepdim).indices
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        if dim is None:
-            return Tensor._make(np.int64(np.argmin(self.array)))
-        return self.min(dim, keepdim).indices
-
-    def all(self) -> "Tensor":
-        return Tensor._make(np.all(self.array))
-
-    def any(self) -> "Tensor":
-        return Tensor._make(np.any(self.array))
 
     # ------------------------------------------------------------------ shape
 
@@ -498,55 +417,6 @@ class Tensor(Conversions):
 
     def __getitem__(self, index) -> "Tensor":
         return movement.Index.apply(self, index_array(index))
-
-    # ------------------------------------------------------------------ in-place (no graph)
-
-    def _inplace(self, values) -> "Tensor":
-        if self.requires_grad and self.is_leaf and grad_mode.is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        self.array[...] = values.array if isinstance(values, Tensor) else values
-        self._version += 1
-        return self
-
-    def zero_(self) -> "Tensor":
-        return self._inplace(0)
-
-    def fill_(self, value) -> "Tensor":
-        return self._inplace(value)
-
-    def copy_(self, src) -> "Tensor":
-        return self._inplace(np.broadcast_to(to_array(src), self.shape))
-
-    def add_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(self.array + alpha * to_array(other))
-
-    def sub_(self, other, alpha=1) -> "Tensor":
-        return self._inplace(self.array - alpha * to_array(other))
-
-    def mul_(self, other) -> "Tensor":
-        return self._inplace(self.array * to_array(other))
-
-    def div_(self, other) -> "Tensor":
-        return self._inplace(self.array / to_array(other))
-
-    def clamp_(self, min=None, max=None) -> "Tensor":
-        return self._inplace(np.clip(self.array, min, max))
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
-        from .random import numpy_generator
-        return self._inplace(numpy_generator(generator).uniform(a, b, self.shape))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
-        from .random import numpy_generator
-        return self._inplace(numpy_generator(generator).normal(mean, std, self.shape))
-
-    def __setitem__(self, index, value) -> None:
-        if self.requires_grad and grad_mode.is_grad_enabled():
-            raise RuntimeError("tinygrad_edu does not differentiate through item assignment; "
-                               "assign under no_grad() or build the tensor with where()/cat()")
-        index = index_array(index)
-        self.array[index] = value.array if isinstance(value, Tensor) else value
-        self._version += 1
 
     # ------------------------------------------------------------------ printing (_tensor_str.py)
 
