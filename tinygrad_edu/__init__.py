@@ -1,7 +1,8 @@
 """tinygrad_edu: a small reverse-mode autodiff engine on numpy and numba, with PyTorch's API.
 
 ``import tinygrad_edu as torch`` and the tutorial's code runs on this engine. Start reading at
-``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back).
+``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back); docs/core_walk.md
+gives the order.
 """
 from . import autograd, cuda, dtypes, runtime
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -6,9 +6,11 @@ it while grad mode was on, that op (``grad_fn``, a :class:`~tinygrad_edu.autogra
 Each differentiable method below calls an op's ``apply`` (``ops/``), which runs it and records
 it for ``backward()``; the rest compute directly on the array (comparisons, ``argmax``).
 
-Read top to bottom: state and graph recording, then arithmetic, elementwise math, reductions,
-comparisons, shape ops and indexing, and last the in-place ops. Values in and out
-(``item``, ``numpy``, ``.to(dtype)``) are in ``_convert.py``, printing in ``_tensor_str.py``.
+Read top to bottom: state and graph recording, then the differentiable methods: arithmetic,
+elementwise math, reductions, shape ops and indexing. The methods that record no graph are
+inherited, each group from its own small module: comparisons and ``argmax`` (``_compare.py``),
+in-place ops and ``x += y`` (``_inplace.py``), values in and out and ``.to(dtype)``
+(``_convert.py``); printing is in ``_tensor_str.py``. docs/core_walk.md gives a reading order.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ import numpy as np
 from . import autograd, dtypes
 from ._compare import Comparisons
 from ._convert import Conversions, broadcast_shape, index_array, resolve_shape, to_array, true_div_type, wrap_dim
-from ._inplace import InPlace
 from ._device import CPU, device
+from ._inplace import InPlace
 from ._size import Size
 from ._tensor_str import tensor_repr
 from .ops import binary, linalg, movement, reduce, softmax, unary
