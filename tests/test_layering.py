@@ -58,8 +58,8 @@ ENGINE = sorted(m for m in MODULES if not any(within(m, a) for a in APPLICATIONS
 
 
 def test_the_parser_resolves_relative_imports():
-    found = imported_modules("from ..training import loop\nfrom . import tensor\ndef f():\n    import reference_torch\n",
-                             "tinygrad_edu.nn.functional", is_package=False)
+    source = "from ..training import loop\nfrom . import tensor\ndef f():\n    import reference_torch\n"
+    found = imported_modules(source, "tinygrad_edu.nn.functional", is_package=False)
     assert {"tinygrad_edu.training.loop", "tinygrad_edu.nn.tensor", "reference_torch"} <= found
     found = imported_modules("from .tensor import Tensor\n", "tinygrad_edu", is_package=True)
     assert "tinygrad_edu.tensor" in found

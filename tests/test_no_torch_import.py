@@ -9,7 +9,7 @@ import sys
 import pytest
 
 NAMESPACES = ["tinygrad_edu", "tinygrad_edu.nn", "tinygrad_edu.nn.functional", "tinygrad_edu.optim",
-              "tinygrad_edu.utils.data", "tinygrad_edu.vision"]
+              "tinygrad_edu.utils.data", "tinygrad_edu.vision", "tinygrad_edu.tutorial"]
 
 
 @pytest.mark.parametrize("module", NAMESPACES)

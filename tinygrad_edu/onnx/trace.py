@@ -1,9 +1,9 @@
 """Record one forward pass, op by op: the graph behind ONNX export and the graph picture.
 
 Inside ``with Tracer():`` (what :func:`trace` uses), ``Function.apply`` reports every op it
-runs together with the arguments its ``forward`` got: the Tensors, and the attributes too (a reshape's target shape, a conv's stride). The
-backward graph (``grad_fn``) keeps only the Tensors and what backward needs, which is not
-enough to write the forward pass down.
+runs together with the arguments its ``forward`` got: the Tensors, and the attributes too (a
+reshape's target shape, a conv's stride). The backward graph (``grad_fn``) keeps only the
+Tensors and what backward needs, which is not enough to write the forward pass down.
 """
 from __future__ import annotations
 
