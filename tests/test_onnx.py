@@ -15,7 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 cv = pytest.importorskip("cv2")
 
 import tinygrad_edu as tg  # noqa: E402
-from reference_torch.tutorial_models import build_models  # noqa: E402
+from tinygrad_edu.tutorial import build_models  # noqa: E402
 from tinygrad_edu.onnx import export, export_checkpoint, predict_onnx, render, to_dot  # noqa: E402
 from tinygrad_edu.training.errors import UserError  # noqa: E402
 from tinygrad_edu.onnx.digits import tutorial_blob  # noqa: E402

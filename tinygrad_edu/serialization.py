@@ -74,7 +74,8 @@ from typing import Any, BinaryIO, Callable, Union
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor, device
+from ._device import device
+from .tensor import Tensor
 
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 2

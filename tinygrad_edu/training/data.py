@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference_torch.tutorial_models import linreg_data, logreg_data
-from tinygrad_edu.vision.datasets import MNIST, load_mnist
+from ..tutorial import linreg_data, logreg_data
+from ..vision.datasets import MNIST, load_mnist
 
 from .errors import UserError
 from .recipes import Recipe
