@@ -10,14 +10,16 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from .._convert import broadcast_shape
 from ..functions import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
+from ..functions import where
 from ..ops import activation as act
 from ..ops.conv import Conv2d, MaxPool2d
 from ..ops.linalg import Linear as LinearOp
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from ..ops.loss import NLLLoss as NLLLossOp
 from ..random import numpy_generator
-from ..tensor import Tensor, _broadcast_shape, where
+from ..tensor import Tensor
 
 
 def _pair(v) -> tuple:
@@ -348,9 +350,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         if t.requires_grad:
             raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with "
                                f"respect to argument '{name}'. This input cannot have requires_grad True.")
-        if _broadcast_shape(input.shape, t.shape) != tuple(input.shape):
+        if broadcast_shape(input.shape, t.shape) != tuple(input.shape):
             raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
-                               f"{list(_broadcast_shape(input.shape, t.shape))}")
+                               f"{list(broadcast_shape(input.shape, t.shape))}")
     _floating(input, "binary_cross_entropy_with_logits")
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"result type {input.dtype.scalar_name} can't be cast to the desired output type "
