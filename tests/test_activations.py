@@ -97,7 +97,7 @@ def test_layer_repr_values_gradients_and_empty_state_dict(name, args, kwargs):
 
 
 @pytest.mark.parametrize("fn, kwargs", [("leaky_relu", {"negative_slope": 0.3}), ("elu", {}), ("silu", {}),
-                                        ("hardtanh", {"min_val": -0.5})])
+                                        ("hardtanh", {"min_val": -0.5}), ("relu", {})])
 def test_functional_inplace_without_grad_overwrites_the_input(fn, kwargs):
     x = np.linspace(-2, 2, 9)
     e, t = tinygrad_edu.tensor(x), torch.tensor(x)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from .._convert import broadcast_shape
-from ..functions import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
+from ..functions import log_softmax, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
 from ..functions import where
 from ..ops import activation as act
 from ..ops.conv import Conv2d, MaxPool2d
@@ -186,6 +186,11 @@ def _activate(input: Tensor, out: Tensor, inplace: bool, fn: str) -> Tensor:
         raise RuntimeError(f"tinygrad_edu has no in-place autograd: call {fn}(..., inplace=False) on a tensor "
                            "that requires grad")
     return input.copy_(out)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0): the tensor method, with PyTorch's ``inplace`` flag."""
+    return _activate(input, input.relu(), inplace, "relu")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
