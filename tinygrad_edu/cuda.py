@@ -1,9 +1,92 @@
-"""``tinygrad_edu.cuda``: the engine has no GPU path, so it answers as PyTorch does without one."""
+"""``tinygrad_edu.cuda``: is there a CUDA GPU, which one, and waiting for it, as ``torch.cuda``.
+
+The engine's GPU path needs two libraries, both in the ``cuda`` extra
+(``pip install "tinygrad_edu[cuda]"``): CuPy, which holds arrays on the GPU and mirrors numpy's
+API, and numba-cuda, which compiles the GPU kernels (``kernels/cuda/``). Neither is imported
+until a function here is called, so ``import tinygrad_edu`` stays as light as ever.
+
+``is_available()`` never raises: it answers False, and ``unavailable_reason()`` says why
+(a library missing, numba's CUDA simulator switched on, no driver, no device). The functions
+that need a GPU raise a one-line RuntimeError with that reason, as torch's do.
+"""
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def unavailable_reason() -> str | None:
+    """Why the GPU path cannot run here, or None when it can. Probed once per process."""
+    try:
+        import cupy
+    except Exception:
+        return "CuPy is not installed (pip install \"tinygrad_edu[cuda]\")"
+    try:
+        from numba import config, cuda as numba_cuda
+    except Exception:
+        return "numba-cuda is not installed (pip install \"tinygrad_edu[cuda]\")"
+    if config.ENABLE_CUDASIM:
+        # the simulator runs kernels as Python threads on numpy arrays: good for tests, not a device
+        return "numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1), which has no device"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        return "found no NVIDIA driver on this system"
+    if count == 0 or not numba_cuda.is_available():
+        return "found no CUDA GPU on this system"
+    return None
 
 
 def is_available() -> bool:
-    return False
+    """True when a CUDA GPU, CuPy and numba-cuda are all there."""
+    return unavailable_reason() is None
 
 
 def device_count() -> int:
-    return 0
+    """How many CUDA GPUs the engine can use (0 where ``is_available()`` is False)."""
+    if not is_available():
+        return 0
+    import cupy
+    return cupy.cuda.runtime.getDeviceCount()
+
+
+def _device_index(device, what: str) -> int:
+    """The GPU index that ``device`` (None, an int, "cuda", "cuda:1", a device) names; raises without a GPU."""
+    reason = unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"{what}: CUDA is not available: {reason}")
+    if device is None:
+        import cupy
+        return cupy.cuda.runtime.getDevice()
+    from .backend_array import parse_device
+    kind, index = parse_device(device)
+    if kind != "cuda":
+        raise ValueError(f"{what}: expected a cuda device, but got: {device}")
+    index = 0 if index is None else index
+    if index >= device_count():
+        raise AssertionError(f"Invalid device id {index}: {what} sees {device_count()} CUDA device(s)")
+    return index
+
+
+def current_device() -> int:
+    """The index of the GPU that new CUDA arrays go to."""
+    return _device_index(None, "current_device")
+
+
+def get_device_name(device=None) -> str:
+    """The GPU's name, e.g. "NVIDIA H200"."""
+    import cupy
+    index = _device_index(device, "get_device_name")
+    name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def synchronize(device=None) -> None:
+    """Wait until every kernel queued on the GPU has finished.
+
+    GPU work is asynchronous: a kernel launch returns at once, so a timer read straight after
+    it measures nothing. Call this before reading a clock (torch.cuda.synchronize's rule).
+    """
+    import cupy
+    with cupy.cuda.Device(_device_index(device, "synchronize")):
+        cupy.cuda.runtime.deviceSynchronize()
