@@ -75,8 +75,8 @@ def current_device() -> int:
 
 def get_device_name(device=None) -> str:
     """The GPU's name, e.g. "NVIDIA H200"."""
+    index = _device_index(device, "get_device_name")  # first: it raises where there is no GPU
     import cupy
-    index = _device_index(device, "get_device_name")
     name = cupy.cuda.runtime.getDeviceProperties(index)["name"]
     return name.decode() if isinstance(name, bytes) else name
 
@@ -87,6 +87,7 @@ def synchronize(device=None) -> None:
     GPU work is asynchronous: a kernel launch returns at once, so a timer read straight after
     it measures nothing. Call this before reading a clock (torch.cuda.synchronize's rule).
     """
+    index = _device_index(device, "synchronize")
     import cupy
-    with cupy.cuda.Device(_device_index(device, "synchronize")):
+    with cupy.cuda.Device(index):
         cupy.cuda.runtime.deviceSynchronize()
