@@ -27,7 +27,7 @@ import pytest
 
 import tinygrad_edu
 import tinygrad_edu.utils.data  # noqa: F401  (``import tinygrad_edu`` alone doesn't load it)
-from reference_torch.tutorial_models import build_models
+from tinygrad_edu.tutorial import build_models
 from tinygrad_edu import kernels
 
 try:

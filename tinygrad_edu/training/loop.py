@@ -32,10 +32,9 @@ from typing import Callable, TextIO
 
 import numpy as np
 
-from reference_torch.train import evaluate
-
 from . import checkpoint as checkpoints
 from . import data
+from ..tutorial import evaluate
 from .backends import Backend, get_backend
 from .errors import TrainingInterrupted, UserError
 from .logging import ProgressBar, plot_curves
