@@ -26,7 +26,8 @@ from collections import defaultdict
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 BACKENDS = ("edu", "edu-numpy", "torch-cpu", "torch-cuda", "edu-cuda")
 REFERENCE = "torch-cpu"
-COLORS = {"edu": "#1f77b4", "edu-numpy": "#9ecae1", "torch-cpu": "#d62728", "torch-cuda": "#2ca02c", "edu-cuda": "#17becf"}
+COLORS = {"edu": "#1f77b4", "edu-numpy": "#9ecae1", "torch-cpu": "#d62728", "torch-cuda": "#2ca02c",
+          "edu-cuda": "#17becf"}
 GPU_BACKENDS = ("torch-cuda", "edu-cuda")
 
 

@@ -79,15 +79,20 @@ def test_max_pool2d_kernel(bench, backend, settings, pool, pass_):
     if backend.is_edu:
         from tinygrad_edu.kernels import cuda as kernels
         _, argmax = kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
-        forward = lambda: kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))  # noqa: E731
-        backward = lambda: kernels.max_pool2d_backward(g, argmax, x.shape)  # noqa: E731
+        def forward():
+            return kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+
+        def backward():
+            return kernels.max_pool2d_backward(g, argmax, x.shape)
     else:
         import torch
         aten = torch.ops.aten
         _, argmax = aten.max_pool2d_with_indices(x, [2, 2], [2, 2], [0, 0])
-        forward = lambda: aten.max_pool2d_with_indices(x, [2, 2], [2, 2], [0, 0])  # noqa: E731
-        backward = lambda: aten.max_pool2d_with_indices_backward(g, x, [2, 2], [2, 2], [0, 0], [1, 1], False,  # noqa: E731
-                                                                 argmax)
+        def forward():
+            return aten.max_pool2d_with_indices(x, [2, 2], [2, 2], [0, 0])
+
+        def backward():
+            return aten.max_pool2d_with_indices_backward(g, x, [2, 2], [2, 2], [0, 0], [1, 1], False, argmax)
     bench(f"gpu kernel: max_pool2d {pool} {pass_}", forward if pass_ == "fwd" else backward, kind="cuda-kernel",
           op="max_pool2d", pass_=pass_, batch=n)
 

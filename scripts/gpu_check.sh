@@ -32,7 +32,8 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...: run it under a time limit, log i
     echo "=== $name (limit ${limit}s): $*" | tee -a "$LOG"
     timeout -k 10 "$limit" "$@" 2>&1 | tee -a "$LOG"
     rc=${PIPESTATUS[0]}
-    echo "=== $name: exit $rc after $(( $(date +%s) - start ))s$([ "$rc" = 124 ] && echo ' (time limit)')" | tee -a "$LOG"
+    [ "$rc" = 124 ] && name="$name (stopped at its time limit)"
+    echo "=== $name: exit $rc after $(( $(date +%s) - start ))s" | tee -a "$LOG"
     [ "$rc" = 0 ] || status=1
     return "$rc"
 }
@@ -40,7 +41,8 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...: run it under a time limit, log i
 step gpu 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT_DIR/device.txt" 2>&1
 
-if [ -z "${NO_INSTALL:-}" ] && ! "$PY" -c "import cupy, numba_cuda, torch, pytest, pytest_benchmark, hypothesis" 2>/dev/null; then
+NEEDED="import cupy, numba_cuda, torch, pytest, pytest_benchmark, hypothesis, safetensors"
+if [ -z "${NO_INSTALL:-}" ] && ! "$PY" -c "$NEEDED" 2>/dev/null; then
     if ls .whl/*.whl >/dev/null 2>&1; then
         step install 120 "$PY" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
             && export PYTHONPATH="$PYTHONPATH:/tmp/site"
@@ -79,5 +81,6 @@ if [ -s "$OUT_DIR/gpu_kernels.json" ]; then
     step report 60 "$PY" -m benchmarks.report "$OUT_DIR/gpu_kernels.json" --out "$OUT_DIR" --no-charts
 fi
 
-echo "=== gpu_check: $([ $status = 0 ] && echo 'every step passed' || echo 'a step FAILED'); results in $OUT_DIR" | tee -a "$LOG"
+verdict=$([ $status = 0 ] && echo "every step passed" || echo "a step FAILED")
+echo "=== gpu_check: $verdict; results in $OUT_DIR" | tee -a "$LOG"
 exit $status

@@ -163,7 +163,8 @@ POOL_CASES = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: f"x{c[0]}-k{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}-{c[5]}".replace(" ", ""))
+@pytest.mark.parametrize("case", POOL_CASES,
+                         ids=lambda c: f"x{c[0]}-k{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}-{c[5]}".replace(" ", ""))
 @pytest.mark.parametrize("values", ["random", "ties"])
 def test_max_pool2d_matches_torch_and_the_twin(case, dtype, values):
     x_shape, kernel, stride, padding, dilation, ceil_mode = case

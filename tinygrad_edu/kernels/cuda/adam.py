@@ -56,11 +56,14 @@ def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, ma
     if not hasattr(p, "dtype") or p.dtype not in _FLOATS:
         raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
                         f"{getattr(p, 'dtype', type(p).__name__)}")
-    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)] + ([("max_exp_avg_sq", v_max)] if v_max is not None else [])
+    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
+    if v_max is not None:
+        named.append(("max_exp_avg_sq", v_max))
     for name, a in named:
         if not hasattr(a, "dtype") or tuple(a.shape) != tuple(p.shape) or a.dtype != p.dtype:
             raise RuntimeError(f"adam_update: {name} has shape {getattr(a, 'shape', None)} and dtype "
-                               f"{getattr(a, 'dtype', None)}, but the parameter has shape {p.shape} and dtype {p.dtype}")
+                               f"{getattr(a, 'dtype', None)}, but the parameter has shape {p.shape} and dtype "
+                               f"{p.dtype}")
     updated = [p, m, v] + ([v_max] if v_max is not None else [])
     flat = [xp.ascontiguousarray(a).reshape(-1) for a in updated]
     as_dtype = p.dtype.type

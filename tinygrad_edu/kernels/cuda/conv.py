@@ -153,8 +153,9 @@ def check_conv2d(x, w, b, stride, padding, dilation, groups, op="conv2d"):
                            f"{[sh, sw]}, padding={[ph, pw]}, dilation={[dh, dw]}, groups={groups}")
     (N, C, H, W), (F, Cg, KH, KW) = x.shape, w.shape
     if F % groups or C != Cg * groups:
-        raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
-                           f"to have {Cg * groups} channels and {groups} to divide {F} output channels")
+        raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{list(x.shape)} to have {Cg * groups} channels and {groups} to divide {F} "
+                           "output channels")
     if b is not None and tuple(b.shape) != (F,):
         raise RuntimeError(f"{op}: Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {F} "
                            f"elements, but got bias of size {list(b.shape)} instead")
