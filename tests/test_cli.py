@@ -206,11 +206,12 @@ def test_float64_runs_match_across_backends(capsys, tmp_path):
 # ---------------------------------------------------------------------------- interrupt and resume
 
 
-def interrupt_after(steps: int):
-    """An ``on_step`` hook that presses Ctrl-C once ``steps`` steps are done."""
+def interrupt_after(steps: int, signum: int = signal.SIGINT):
+    """An ``on_step`` hook that sends this process a real signal (Ctrl-C's by default) once
+    ``steps`` steps are done."""
     def hook(progress):
         if len(progress.step_losses) == steps:
-            raise KeyboardInterrupt
+            signal.raise_signal(signum)
     return hook
 
 
@@ -350,7 +351,7 @@ def test_bad_flag_values_exit_2_with_argparse_message(capsys):
     for argv, expected in ((["train", "--model", "rnn"], "invalid choice: 'rnn'"),
                            (["train", "--model", "mlp", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
                            (["train", "--model", "mlp", "--epochs", "0"], "must be at least 1"),
-                           (["train", "--model", "mlp", "--lr", "fast"], "invalid positive_float value"),
+                           (["train", "--model", "mlp", "--lr", "fast"], "expected a number, got 'fast'"),
                            (["train", "--model", "mlp", "--dtype", "float16"], "invalid choice"),
                            (["train", "--model", "mlp", "--device", "tpu"], "invalid choice"),
                            (["predict", "x.png"], "--checkpoint")):

@@ -7,6 +7,7 @@ Like MNIST, the digit should be light on a dark background.
 from __future__ import annotations
 
 import os
+import warnings
 
 import cv2 as cv
 import numpy as np
@@ -16,20 +17,50 @@ from .backends import get_backend
 from .errors import UserError
 from .recipes import RECIPES
 
+MAX_PIXELS = 10**8  # 100 megapixels; a digit needs 784, and decoding is refused beyond this
+
+
 
 def read_gray(path: str) -> np.ndarray:
     """The image at ``path`` as a grayscale uint8 array; a UserError if it can't be read."""
     if not os.path.isfile(path):
         raise UserError(f"can't read image {path}: no such file")
+    width, height = _size(path)
+    if width * height > MAX_PIXELS:
+        raise UserError(f"can't read image {path}: it is {width:,} x {height:,} pixels, more than the "
+                        f"{MAX_PIXELS:,} this command decodes; shrink it first (28 x 28 is enough)")
     level = cv.utils.logging.getLogLevel()
-    cv.utils.logging.setLogLevel(cv.utils.logging.LOG_LEVEL_ERROR)  # our message replaces its warning
+    cv.utils.logging.setLogLevel(cv.utils.logging.LOG_LEVEL_SILENT)  # our message replaces its warning
     try:
         image = cv.imread(path, cv.IMREAD_GRAYSCALE)
+    except cv.error as e:  # e.g. OpenCV's own size limit, for a format Pillow doesn't know
+        raise UserError(f"can't read image {path}: OpenCV refused it ({_opencv_reason(e)})") from None
     finally:
         cv.utils.logging.setLogLevel(level)
     if image is None:
         raise UserError(f"can't read image {path}: OpenCV can't decode it (damaged, or not an image)")
     return image
+
+
+def _size(path: str) -> tuple[int, int]:
+    """``(width, height)`` from the image file's header, without decoding its pixels (Pillow
+    reads headers lazily); ``(0, 0)`` for a file Pillow can't identify (OpenCV decides)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the size is judged here
+            with Image.open(path) as image:
+                return image.size
+    except Image.DecompressionBombError:  # over twice Pillow's own limit, far over ours
+        return MAX_PIXELS, MAX_PIXELS
+    except Exception:  # noqa: BLE001  (any file Pillow can't parse; OpenCV gives the verdict)
+        return 0, 0
+
+
+def _opencv_reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[-1] if str(error).strip() else "no reason given"
+    return text.split(") ", 1)[-1] if text.startswith("OpenCV(") else text
 
 
 def load_image(path: str) -> np.ndarray:
