@@ -91,14 +91,15 @@ def test_sigint_during_the_first_numba_compilation(tmp_path):
     cache = tmp_path / "numba-cache"
     process = start(*MLP, "--epochs", "2", "--checkpoint", "run.ckpt", cwd=tmp_path,
                     env={**os.environ, "NUMBA_CACHE_DIR": str(cache)})
-    assert b"data:" in read_until(process.stdout, b"data:", timeout=60)  # the first step starts now
-    assert not list(cache.glob("**/*.nbi"))  # no kernel compiled yet
+    assert b"data:" in read_until(process.stdout, b"data:", timeout=60)  # the first step starts now...
+    time.sleep(0.5)  # ...and compiles Adam's kernel for a second or more
+    assert not list(cache.glob("**/*.nbi"))  # not compiled yet
     process.send_signal(signal.SIGINT)
     status, err = finish(process)
     assert list(cache.glob("**/adam*.nbi"))  # Adam's kernel was compiled after the signal came
     assert_stopped_by(status, err, signal.SIGINT, "run.ckpt")
     saved = load("run.ckpt")
-    assert (saved["epoch"], saved["step"]) == (0, len(saved["progress"]["step_losses"])) and saved["step"] <= 8
+    assert (saved["epoch"], saved["step"], len(saved["progress"]["step_losses"])) == (0, 1, 1)
     resume_and_compare(tmp_path, MLP, "run.ckpt", epochs=2)
 
 
