@@ -7,7 +7,6 @@ Like MNIST, the digit should be light on a dark background.
 from __future__ import annotations
 
 import os
-import warnings
 
 import cv2 as cv
 import numpy as np
@@ -24,7 +23,7 @@ MAX_PIXELS = 10**8  # 100 megapixels; a digit needs 784, and decoding is refused
 def read_gray(path: str) -> np.ndarray:
     """The image at ``path`` as a grayscale uint8 array; a UserError if it can't be read."""
     if not os.path.isfile(path):
-        raise UserError(f"can't read image {path}: no such file")
+        raise UserError(f"can't read image {path}: {'a folder' if os.path.isdir(path) else 'no such file'}")
     width, height = _size(path)
     if width * height > MAX_PIXELS:
         raise UserError(f"can't read image {path}: it is {width:,} x {height:,} pixels, more than the "
@@ -47,15 +46,14 @@ def _size(path: str) -> tuple[int, int]:
     reads headers lazily); ``(0, 0)`` for a file Pillow can't identify (OpenCV decides)."""
     from PIL import Image
 
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # the size is judged here, not by Pillow
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the size is judged here
-            with Image.open(path) as image:
-                return image.size
-    except Image.DecompressionBombError:  # over twice Pillow's own limit, far over ours
-        return MAX_PIXELS, MAX_PIXELS
+        with Image.open(path) as image:
+            return image.size
     except Exception:  # noqa: BLE001  (any file Pillow can't parse; OpenCV gives the verdict)
         return 0, 0
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _opencv_reason(error: Exception) -> str:
