@@ -168,6 +168,17 @@ def test_signals_at_random_moments_lose_nothing(tmp_path):
         resume_and_compare(folder, ["--model", "logreg"], "run.ckpt", epochs=300)
 
 
+def test_a_closed_output_costs_the_output_not_the_run(tmp_path):
+    """``train ... 2>&1 | head -1``, or a terminal that went away: writes fail, training goes on."""
+    process = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", "train", "--model", "logreg", "--epochs", "200",
+                                "--checkpoint", "run.ckpt"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    assert process.stdout.readline().startswith(b"training logreg")
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert load(str(tmp_path / "run.ckpt"))["epoch"] == 200
+
+
 # ---------------------------------------------------------------------------- in this process, exact moments
 
 
