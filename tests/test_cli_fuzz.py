@@ -127,3 +127,18 @@ def test_through_the_real_command(files, tmp_path, argv, expected):
     result = run_command(*fill(argv, files), cwd=tmp_path, timeout=120)
     assert_one_line_error(result.returncode, result.stderr, expected)
     assert result.stdout == ""
+
+
+def test_huge_but_valid_values_train(capsys, tmp_path):
+    """A batch size or sample limit beyond any data set (and beyond sys.maxsize) means all of it."""
+    huge = str(10**30)
+    for name, size in (("huge", huge), ("all", "64")):
+        status, _, err = run_main(capsys, "train", "--model", "mlp", "--epochs", "1", "--limit-train", "64",
+                                  "--batch-size", size, "--checkpoint", str(tmp_path / f"{name}.ckpt"))
+        assert status == 0, err
+    huge_weights, all_weights = (load(str(tmp_path / f"{n}.ckpt"))["model_state_dict"] for n in ("huge", "all"))
+    for key in all_weights:
+        np.testing.assert_array_equal(huge_weights[key], all_weights[key])
+    status, _, err = run_main(capsys, "train", "--model", "linreg", "--epochs", "2", "--limit-train", huge,
+                              "--seed", str(2**64 - 1), "--checkpoint", str(tmp_path / "linreg.ckpt"))
+    assert status == 0, err

@@ -8,6 +8,7 @@ the moments that are too short to hit from outside (inside the final checkpoint 
 during the plot) are hit by the process itself: a test-side wrapper around a library call
 (``os.replace``, ``plot_curves``) raises the signal there. The package has no test hook.
 """
+import importlib
 import json
 import os
 import random
@@ -229,6 +230,20 @@ def test_signal_before_the_first_step_and_during_the_plot(capsys, monkeypatch):
     monkeypatch.setattr(loop, "plot_curves", plot)
     assert run_main(capsys, "train", "--model", "linreg", "--epochs", "3", "--checkpoint", "b.ckpt")[0] == 0
     assert_same_weights("a.ckpt", "b.ckpt")
+
+
+def test_signal_outside_training_stops_at_once_with_one_line(capsys, monkeypatch):
+    """predict (nothing to save): SIGTERM ends it with status 143 and one line, no traceback."""
+    predict = importlib.import_module("tinygrad_edu.training.predict")  # the module, not its function
+
+    def read_and_signal(path):
+        signal.raise_signal(signal.SIGTERM)
+        raise AssertionError("the signal should have stopped the command")
+
+    monkeypatch.setattr(predict, "read_gray", read_and_signal)
+    status, out, err = run_main(capsys, "predict", "digit.png", "--onnx", "model.onnx")
+    assert (status, out, err) == (143, "", "tinygrad-edu: interrupted by SIGTERM\n")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 # ---------------------------------------------------------------------------- divergence

@@ -202,7 +202,8 @@ class _Run:
         self.loss_fn = getattr(backend.torch.nn, recipe.loss)()
         self.train_set = backend.dataset(samples.x_train, samples.y_train)
         self.test_set = backend.dataset(samples.x_test, samples.y_test)
-        self.batch_size = settings.batch_size or len(samples.x_train)
+        # a batch larger than the data is the whole data (and loaders take sizes up to sys.maxsize only)
+        self.batch_size = min(settings.batch_size or len(samples.x_train), len(samples.x_train))
         self.steps_per_epoch = math.ceil(len(samples.x_train) / self.batch_size)
         self.writer = None
         self.last_save = time.perf_counter()
@@ -317,7 +318,8 @@ class _Run:
         else:
             epoch, step, _ = self.saved_at
             kept = f"{self.path} keeps the last good checkpoint (epoch {epoch + 1} after step {step})"
-        return UserError(f"training diverged in epoch {self.progress.epoch + 1}: {what} "
+        epoch = min(self.progress.epoch + 1, self.settings.epochs)
+        return UserError(f"training diverged in epoch {epoch}: {what} "
                          f"(is --lr {self.settings.lr:g} too large?); stopped, {kept}")
 
     def metrics(self) -> dict:
