@@ -288,3 +288,14 @@ def test_metrics_are_strict_json():
 
     assert json.loads(Path("m.json").read_text(), parse_constant=refuse) == \
         {"loss": [1.5, None, None], "final": None, "n": 3}
+
+
+def test_an_ignored_signal_stays_ignored(tmp_path):
+    """Under ``nohup`` SIGHUP is ignored, and a run must outlive its terminal."""
+    process = subprocess.Popen(["nohup", sys.executable, "-m", "tinygrad_edu", "train", "--model", "logreg",
+                                "--epochs", "400", "--checkpoint", "run.ckpt"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert b"data:" in read_until(process.stdout, b"data:", timeout=60)
+    process.send_signal(signal.SIGHUP)
+    assert process.wait(timeout=120) == 0
+    assert load(str(tmp_path / "run.ckpt"))["epoch"] == 400

@@ -91,7 +91,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
-                                     "PyTorch, and predict handwritten digits.")
+                     "PyTorch, and predict handwritten digits.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
@@ -214,8 +214,8 @@ def _run(argv: list[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush can't fail again
         return 1
     except Exception as e:  # noqa: BLE001  (a bug: still one line, naming what went wrong)
-        message = str(e).splitlines()[0] if str(e) else ""
-        _report(f"error: unexpected {type(e).__name__}: {message} (a bug in {PROG}; please report it)")
+        message = f": {str(e).splitlines()[0]}" if str(e).strip() else ""
+        _report(f"error: unexpected {type(e).__name__}{message} (a bug in {PROG}; please report it)")
         return 1
 
 

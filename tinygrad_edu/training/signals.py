@@ -75,6 +75,9 @@ class SignalGuard:
 
 
 def _install(handler) -> dict:
+    """Install ``handler`` for each signal the process doesn't ignore (``nohup`` ignores SIGHUP,
+    a shell's background job SIGINT: that choice stands)."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {signum: signal.signal(signum, handler) for signum in SIGNALS}
+    return {signum: signal.signal(signum, handler) for signum in SIGNALS
+            if signal.getsignal(signum) is not signal.SIG_IGN}
