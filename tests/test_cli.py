@@ -2,7 +2,8 @@
 TensorBoard and plots, prediction, and clear errors for user mistakes.
 
 Runs are kept tiny (one epoch on a few hundred digits). Most go through ``cli.main`` in this
-process; a few start the real command, where the entry point itself or a real Ctrl-C is tested.
+process; a few start the real command, where the entry point itself is tested. Signals are
+tested in test_signals.py, every flag's bad values in test_cli_fuzz.py.
 """
 import gzip
 import json
@@ -10,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2

@@ -56,6 +56,7 @@ def other_lines() -> list[list[str]]:
         lines.append(["predict", "{digit}", "--checkpoint", checkpoint])
         lines.append(["export", "--checkpoint", checkpoint, "--out", "{dir}/x.onnx"])
     lines += [["predict", "{digit}", "--onnx", onnx] for onnx in ("{missing}", "{file}", "{dir}", "{ckpt}")]
+    lines += [["predict", "{digit}", "--checkpoint", "{overflow}", "--backend", backend] for backend in ("edu", "torch")]
     lines += [["export"], ["export", "--checkpoint", "{ckpt}"], ["export", "--out", "{dir}/x.onnx"],
               ["export", "--checkpoint", "{ckpt}", "--out", "{dir}/x.txt"]]
     lines += [["export", "--checkpoint", "{ckpt}", "--out", path.replace(".out", ".onnx")] for path in UNWRITABLE_FILES]
@@ -83,7 +84,7 @@ def files(tmp_path_factory) -> dict:
     names = {"dir": folder / "a_folder", "file": folder / "a_file", "missing": folder / "missing",
              "ckpt": folder / "mlp.ckpt", "linreg": folder / "linreg.ckpt", "digit": folder / "digit.png",
              "huge": folder / "huge.png", "nan": folder / "nan.ckpt", "shape": folder / "shape.ckpt",
-             "bare_shape": folder / "bare_shape.pt"}
+             "bare_shape": folder / "bare_shape.pt", "overflow": folder / "overflow.ckpt"}
     names["dir"].mkdir()
     names["file"].write_bytes(os.urandom(100))
     from tinygrad_edu.cli import main
@@ -99,6 +100,7 @@ def files(tmp_path_factory) -> dict:
     save({**checkpoint, "model_state_dict": {**weights, first: weights[first] * np.nan}}, str(names["nan"]))
     save({**checkpoint, "model_state_dict": {**weights, first: weights[first][:5]}}, str(names["shape"]))
     save({k: tinygrad_edu.tensor(v[:3] if k == first else v) for k, v in weights.items()}, str(names["bare_shape"]))
+    save({**checkpoint, "model_state_dict": {k: v * 1e36 for k, v in weights.items()}}, str(names["overflow"]))
     return {k: str(v) for k, v in names.items()}
 
 

@@ -90,7 +90,7 @@ def predict(image_path: str, checkpoint_path: str, backend_name: str = "edu") ->
     with torch.no_grad():
         pred = torch.exp(model(x))
     probabilities = pred.numpy()[0]
-    return int(probabilities.argmax()), probabilities
+    return _digit(probabilities, checkpoint_path)
 
 
 def predict_with_onnx(image_path: str, onnx_path: str) -> tuple[int, np.ndarray]:
@@ -101,6 +101,15 @@ def predict_with_onnx(image_path: str, onnx_path: str) -> tuple[int, np.ndarray]
     if not os.path.isfile(onnx_path):
         raise UserError(f"no ONNX file at {onnx_path}")
     try:
-        return predict_onnx(image, onnx_path)
+        _, probabilities = predict_onnx(image, onnx_path)
     except Exception as e:  # a damaged or foreign .onnx file: OpenCV and onnx raise errors of many kinds
         raise UserError(f"can't run {onnx_path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    return _digit(probabilities, onnx_path)
+
+
+def _digit(probabilities: np.ndarray, model_path: str) -> tuple[int, np.ndarray]:
+    """The most probable digit; a UserError if the model's output isn't a probability at all."""
+    if not np.isfinite(probabilities).all():
+        raise UserError(f"the model in {model_path} gives NaN or infinite probabilities for this image "
+                        "(its weights are too large, or damaged)")
+    return int(probabilities.argmax()), probabilities
