@@ -4,8 +4,8 @@ SIGINT (Ctrl-C), SIGTERM (``kill``, ``docker stop``, a batch scheduler's preempt
 SIGHUP (the terminal went away) are handled alike. While a :class:`SignalGuard` is active,
 a signal does nothing but note which one came; the training loop looks at the note between
 steps, saves, and stops. So a signal never lands inside an optimizer step, a checkpoint
-write or a numba compilation (an exception raised in the middle of those is what lost runs:
-half-written files, "no compiled object yet" errors, once a segmentation fault).
+write or a numba compilation (an exception raised in the middle of those lost runs: a final
+checkpoint never written, "no compiled object yet" errors, once a segmentation fault).
 
 Outside a guard, :func:`raise_on_signals` makes all three raise :class:`Interrupted` (a
 ``KeyboardInterrupt``), as Python does for Ctrl-C alone, so a command that has nothing to
