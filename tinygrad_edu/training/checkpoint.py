@@ -18,7 +18,7 @@ There is no random-number state to store: the order samples are visited in durin
 ``e`` is drawn from a generator seeded with ``(seed, e)`` alone (see ``loop.epoch_order``).
 
 Weights and optimizer state are numpy arrays whichever backend trained them, and the file
-is always written with ``tinygrad_edu.save`` (a zip of ``.npy`` files and JSON, never a
+is always written with ``tinygrad_edu.save`` (safetensors: raw arrays and JSON, never a
 pickle). So ``predict`` and either backend read any checkpoint, and loading one can't run code.
 """
 from __future__ import annotations
