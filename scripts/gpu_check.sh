@@ -59,17 +59,17 @@ import tinygrad_edu
 from tinygrad_edu import cuda
 info = {"python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
         "torch": torch.__version__, "torch_cuda": torch.version.cuda, "torch_sees_gpu": torch.cuda.is_available(),
-        "edu_cuda_available": cuda.is_available(), "edu_cuda_unavailable_reason": cuda.unavailable_reason()}
+        "edu_cuda_kernels_available": cuda.kernels_available(), "edu_cuda_kernels_unavailable_reason": cuda.kernels_unavailable_reason(), "edu_tensors_on_cuda": cuda.is_available()}
 for name in ("cupy", "numba_cuda"):
     try:
         info[name] = __import__(name).__version__
     except Exception as e:
         info[name] = f"not importable: {e}"
-if cuda.is_available():
+if cuda.kernels_available():
     info.update(device_count=cuda.device_count(), device_name=cuda.get_device_name())
 print(json.dumps(info, indent=1))
 json.dump(info, open(sys.argv[1], "w"), indent=1)
-sys.exit(0 if cuda.is_available() else 1)
+sys.exit(0 if cuda.kernels_available() else 1)
 PYEOF
 
 step gpu-tests 200 "$PY" -m pytest tests/test_cuda_gpu.py -q -p no:cacheprovider -rs \

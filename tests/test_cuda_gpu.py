@@ -4,7 +4,7 @@ Every case of ``cuda_cases.py`` runs here with CuPy arrays and torch on CUDA (TF
 what only a GPU shows: the tutorial CNN's full-size shapes (blocks of 256 threads, many blocks),
 arrays on two devices refused, arrays moved to the GPU and back, and ``tinygrad_edu.cuda``
 answering as ``torch.cuda`` does. Skipped, with the reason, where there is no GPU path
-(``tinygrad_edu.cuda.is_available()`` is False: no GPU, no CuPy or no numba-cuda) or torch sees
+(``tinygrad_edu.cuda.kernels_available()`` is False: no GPU, no CuPy or no numba-cuda) or torch sees
 no GPU to compare with. ``scripts/gpu_check.sh`` runs it on a GPU machine.
 """
 import numpy as np
@@ -12,8 +12,8 @@ import pytest
 
 from tinygrad_edu import cuda
 
-if not cuda.is_available():
-    pytest.skip(f"no GPU path here: {cuda.unavailable_reason()}", allow_module_level=True)
+if not cuda.kernels_available():
+    pytest.skip(f"no GPU path here: {cuda.kernels_unavailable_reason()}", allow_module_level=True)
 torch = pytest.importorskip("torch")
 if not torch.cuda.is_available():
     pytest.skip("torch sees no CUDA GPU to compare against", allow_module_level=True)

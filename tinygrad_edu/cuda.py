@@ -5,8 +5,10 @@ The engine's GPU path needs two libraries, both in the ``cuda`` extra
 API, and numba-cuda, which compiles the GPU kernels (``kernels/cuda/``). Neither is imported
 until a function here is called, so ``import tinygrad_edu`` stays as light as ever.
 
-``is_available()`` never raises: it answers False, and ``unavailable_reason()`` says why
-(a library missing, numba's CUDA simulator switched on, no driver, no device). The functions
+``is_available()`` never raises: it answers False, and ``unavailable_reason()`` says why.
+Today it is False everywhere, since tensors cannot be moved to a GPU yet; ``kernels_available()``
+and ``kernels_unavailable_reason()`` answer for the CUDA kernels alone (a library missing,
+numba's CUDA simulator switched on, no driver, no device). The functions
 that need a GPU raise a one-line RuntimeError with that reason, as torch's do.
 """
 from __future__ import annotations
@@ -14,9 +16,24 @@ from __future__ import annotations
 import functools
 
 
-@functools.cache
+TENSORS_ON_GPU = False  # the kernels exist; Tensor, Module and the ops are not wired to them yet (docs/gpu.md)
+
+
 def unavailable_reason() -> str | None:
-    """Why the GPU path cannot run here, or None when it can. Probed once per process."""
+    """Why tensors cannot go to a GPU here, or None when they can.
+
+    ``is_available()`` answers for the whole engine, as torch's does: tutorial code that picks
+    ``"cuda"`` when it says True must then run. Until tensors can live on a GPU it says False,
+    even on a GPU machine; ``kernels_unavailable_reason()`` answers for the CUDA kernels alone.
+    """
+    if not TENSORS_ON_GPU:
+        return "tinygrad_edu's tensors cannot live on a GPU yet: only its CUDA kernels exist (docs/gpu.md)"
+    return kernels_unavailable_reason()
+
+
+@functools.cache
+def kernels_unavailable_reason() -> str | None:
+    """Why the CUDA kernels (``kernels/cuda/``) cannot run here, or None. Probed once per process."""
     try:
         import cupy
     except Exception:
@@ -42,9 +59,14 @@ def is_available() -> bool:
     return unavailable_reason() is None
 
 
+def kernels_available() -> bool:
+    """True when a CUDA GPU, CuPy and numba-cuda are all there, so ``kernels.cuda`` can run."""
+    return kernels_unavailable_reason() is None
+
+
 def device_count() -> int:
-    """How many CUDA GPUs the engine can use (0 where ``is_available()`` is False)."""
-    if not is_available():
+    """How many CUDA GPUs the kernels can use (0 where ``kernels_available()`` is False)."""
+    if not kernels_available():
         return 0
     import cupy
     return cupy.cuda.runtime.getDeviceCount()
@@ -52,7 +74,7 @@ def device_count() -> int:
 
 def _device_index(device, what: str) -> int:
     """The GPU index that ``device`` (None, an int, "cuda", "cuda:1", a device) names; raises without a GPU."""
-    reason = unavailable_reason()
+    reason = kernels_unavailable_reason()
     if reason is not None:
         raise RuntimeError(f"{what}: CUDA is not available: {reason}")
     if device is None:
