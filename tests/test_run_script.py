@@ -126,10 +126,26 @@ def test_the_script_s_folder_is_importable_and_its_errors_are_its_own(tmp_path):
         print(VALUE + 1, sys.argv)
         raise KeyError("the script's own bug")
     """)
-    result = _run("-m", "tinygrad_edu.run", script, "--flag", "x", cwd="/")
-    assert result.stdout == f"42 [{str(script)!r}, '--flag', 'x']\n"
-    assert result.returncode == 1
-    assert "KeyError: \"the script's own bug\"" in result.stderr and "Traceback" in result.stderr
+    for runner in (["-m", "tinygrad_edu.run"], ["-m", "tinygrad_edu", "run"]):
+        result = _run(*runner, script, "--flag", "x", cwd="/")
+        assert result.stdout == f"42 [{str(script)!r}, '--flag', 'x']\n"
+        assert result.returncode == 1
+        # Python's traceback, from the script's own frames on
+        assert result.stderr.startswith(f'Traceback (most recent call last):\n  File "{script}", line 5')
+        assert result.stderr.endswith("KeyError: \"the script's own bug\"\n")
+        assert "runpy" not in result.stderr and "tinygrad-edu" not in result.stderr
+
+
+def test_the_script_s_warnings_are_python_s(tmp_path):
+    script = _write(tmp_path, "warns.py", """
+        import warnings
+        import numpy as np
+        warnings.warn("careful")
+        print(np.float64(1) / 0)
+    """)
+    result = _run("-m", "tinygrad_edu", "run", script)
+    assert result.returncode == 0 and result.stdout == "inf\n"
+    assert "UserWarning: careful" in result.stderr and "RuntimeWarning: divide by zero" in result.stderr
 
 
 def test_exit_status_of_the_script_is_kept(tmp_path):

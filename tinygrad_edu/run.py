@@ -23,6 +23,7 @@ import importlib.util
 import os
 import runpy
 import sys
+import traceback
 import types
 
 # The PyTorch package each root name stands for, in the engine.
@@ -138,12 +139,21 @@ def main(argv: list[str] | None = None) -> int:
     except MissingFeature as e:
         print(e, file=sys.stderr)
         return 1
-    except AttributeError as e:
-        if not isinstance(getattr(e, "obj", None), Tensor):
-            raise
-        print(f"tinygrad_edu has no torch.Tensor.{e.name} yet", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001  (the script's own error: its traceback, as Python prints it)
+        if isinstance(e, AttributeError) and isinstance(getattr(e, "obj", None), Tensor):
+            print(f"tinygrad_edu has no torch.Tensor.{e.name} yet", file=sys.stderr)
+            return 1
+        traceback.print_exception(type(e), e, _from_script(e.__traceback__, script))
         return 1
     return 0
+
+
+def _from_script(tb, script: str):
+    """The traceback from the script's first frame on, without this module's and runpy's."""
+    start, path = tb, os.path.abspath(script)
+    while start is not None and os.path.abspath(start.tb_frame.f_code.co_filename) != path:
+        start = start.tb_next
+    return start or tb
 
 
 if __name__ == "__main__":
