@@ -111,11 +111,14 @@ def test_optional_imports_fall_back_as_under_pytorch(tmp_path):
             print("no distributions:", e)
         import torch
         print(hasattr(torch, "tensor"), torch.__name__, torch.nn.functional.__name__)
+        from torch.nn import *
+        print(Linear(2, 3), MSELoss())
     """)
     result = _run("-m", "tinygrad_edu.run", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ("no distributions: tinygrad_edu has no torch.distributions yet\n"
-                             "True torch torch.nn.functional\n")
+                             "True torch torch.nn.functional\n"
+                             "Linear(in_features=2, out_features=3, bias=True) MSELoss()\n")
 
 
 def test_the_script_s_folder_is_importable_and_its_errors_are_its_own(tmp_path):

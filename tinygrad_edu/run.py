@@ -70,6 +70,8 @@ class EngineModule(types.ModuleType):
 
     def __getattr__(self, name: str):  # only called when the name is not in the module's own dict
         engine, torch_name = self.__engine__, f"{self.__name__}.{name}"
+        if name == "__all__":  # what `from torch import *` takes: the engine's public names
+            return getattr(engine, "__all__", [n for n in dir(engine) if not n.startswith("_")])
         if name.startswith("__"):  # Python's own probes (__path__, __file__...): the engine's answers
             return getattr(engine, name)
         value = getattr(engine, name, None)
