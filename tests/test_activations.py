@@ -127,7 +127,8 @@ def test_integer_input_is_refused_like_torch(fn):
 def test_errors_match_torch():
     x = np.array([0.5])
     for edu_call, ref_call in [
-        (lambda: F.gelu(tinygrad_edu.tensor(x), approximate="fast"), lambda: TF.gelu(torch.tensor(x), approximate="fast")),
+        (lambda: F.gelu(tinygrad_edu.tensor(x), approximate="fast"),
+         lambda: TF.gelu(torch.tensor(x), approximate="fast")),
         (lambda: F.hardtanh(tinygrad_edu.tensor(x), 2.0, 1.0), lambda: TF.hardtanh(torch.tensor(x), 2.0, 1.0)),
         (lambda: tinygrad_edu.nn.Hardtanh(2, 1), lambda: torch.nn.Hardtanh(2, 1)),
         (lambda: tinygrad_edu.nn.Hardtanh(1, 1), lambda: torch.nn.Hardtanh(1, 1)),

@@ -94,7 +94,8 @@ def test_bce_with_logits_matches_torch(use, reduction, dtype, case):
     def call(fn):
         return lambda a, b, *extra: fn(a, b, reduction=reduction, **dict(zip(names, extra)))
     check_against_torch(call(F.binary_cross_entropy_with_logits), call(TF.binary_cross_entropy_with_logits),
-                        [x, y] + [kw_arrays[n] for n in names], dtype, requires_grad=[True, True] + [False] * len(names))
+                        [x, y] + [kw_arrays[n] for n in names], dtype,
+                        requires_grad=[True, True] + [False] * len(names))
 
 
 def test_bce_with_logits_layer_buffers_repr_and_state_dict():

@@ -50,8 +50,8 @@ def test_layer_norm_matches_torch(case, affine, dtype, data):
         check_against_torch(lambda x, w: F.layer_norm(x, list(normalized), w),
                             lambda x, w: torch.nn.functional.layer_norm(x, list(normalized), w), [x, w], dtype)
     else:
-        check_against_torch(lambda x: F.layer_norm(x, normalized), lambda x: torch.nn.functional.layer_norm(x, normalized),
-                            [x], dtype)
+        check_against_torch(lambda x: F.layer_norm(x, normalized),
+                            lambda x: torch.nn.functional.layer_norm(x, normalized), [x], dtype)
 
 
 @pytest.mark.parametrize("args, kwargs", [((5,), {}), ((5,), {"bias": False}), ((5,), {"elementwise_affine": False}),
@@ -217,7 +217,8 @@ def _weight(*shape):
 
 UNIFORM = [  # (call, shape, the bound torch's formula gives)
     (lambda w: init.kaiming_uniform_(w), (300, 200), math.sqrt(2) * math.sqrt(3 / 200)),  # a=0: slope 0
-    (lambda w: init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu"), (300, 200), math.sqrt(2) * math.sqrt(3 / 300)),
+    (lambda w: init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu"), (300, 200),
+     math.sqrt(2) * math.sqrt(3 / 300)),
     (lambda w: init.kaiming_uniform_(w, a=math.sqrt(5)), (64, 16, 5, 5), 1 / math.sqrt(16 * 25)),
     (lambda w: init.xavier_uniform_(w, gain=init.calculate_gain("tanh")), (200, 400), 5 / 3 * math.sqrt(6 / 600)),
     (lambda w: init.uniform_(w, -0.3, 0.7), (250, 240), None),
