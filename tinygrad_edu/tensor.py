@@ -25,9 +25,12 @@ from ._device import CPU, device
 from ._inplace import InPlace
 from ._size import Size
 from ._tensor_str import tensor_repr
-from .ops import binary, linalg, movement, reduce, softmax, unary
+from .ops import binary, linalg, movement, reduce, scan, softmax, unary
+from .ops import index as index_ops
 
 return_types_max = namedtuple("max", ["values", "indices"])
+return_types_sort = namedtuple("sort", ["values", "indices"])
+return_types_topk = namedtuple("topk", ["values", "indices"])
 
 
 class Tensor(Comparisons, InPlace, Conversions):
@@ -40,7 +43,7 @@ class Tensor(Comparisons, InPlace, Conversions):
             data = []
         array = data if isinstance(data, np.ndarray) and dtype is None else to_array(data, dtype)
         if dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
-            array = array.astype(np.float32)  # Tensor([1, 2]) is a float tensor, as in PyTorch
+            array = array.astype(dtypes.default_float.np)  # Tensor([1, 2]) is a float tensor, as in PyTorch
         self.array: np.ndarray = array
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
@@ -237,12 +240,77 @@ class Tensor(Comparisons, InPlace, Conversions):
             raise RuntimeError(f"mm: expected 2-D tensors, got {self.ndim}-D and {other.ndim}-D")
         return self.matmul(other)
 
+    def bmm(self, other) -> "Tensor":
+        """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p), with no broadcasting."""
+        for name, t in (("batch1", self), ("batch2", other)):
+            if t.ndim != 3:
+                raise RuntimeError(f"{name} must be a 3D tensor")
+        if other.shape[:2] != (self.shape[0], self.shape[2]):
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{self.shape[0]}, {self.shape[2]}] but got: [{other.shape[0]}, {other.shape[1]}].")
+        if self.dtype is not other.dtype:
+            raise RuntimeError(f"expected scalar type {self.dtype.scalar_name} but found {other.dtype.scalar_name}")
+        return self.matmul(other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1) -> "Tensor":
+        """beta * self + alpha * (mat1 @ mat2); with beta = 0, self is ignored (a nan in it too)."""
+        product = mat1.mm(mat2)
+        base = self.expand(product.shape)
+        if beta == 0:
+            return product * alpha + binary.Where.apply(np.zeros((), dtype=bool), base, Tensor._make(
+                np.zeros((), dtype=base.array.dtype)))
+        return base * beta + product * alpha
+
+    def outer(self, vec2) -> "Tensor":
+        """z[i, j] = self[i] * vec2[j]."""
+        for name, t in (("self", self), ("vec2", vec2)):
+            if t.ndim != 1:
+                raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    def dot(self, other) -> "Tensor":
+        """sum_i self[i] * other[i] of two 1-D tensors of one dtype (no promotion, as in PyTorch)."""
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        if self.numel() != other.numel():
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.numel()}] and src "
+                               f"[{other.numel()}] to have the same number of elements, but got "
+                               f"{self.numel()} and {other.numel()} elements respectively")
+        if self.dtype is not other.dtype:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{self.dtype.scalar_name} and {other.dtype.scalar_name}")
+        return self.matmul(other)
+
+    def _tensor_operand(self, op: str, other) -> "Tensor":
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{op}(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+        return other
+
+    def maximum(self, other) -> "Tensor":
+        return self._binary(binary.Maximum, self._tensor_operand("maximum", other))
+
+    def minimum(self, other) -> "Tensor":
+        return self._binary(binary.Minimum, self._tensor_operand("minimum", other))
+
+    def atan2(self, other) -> "Tensor":
+        """The angle of the point (other, self): atan2(y=self, x=other)."""
+        other = self._tensor_operand("atan2", other)
+        return self._binary(binary.Atan2, other, dtype=true_div_type(self, other))
+
+    arctan2 = atan2
+
+    def square(self) -> "Tensor":
+        x = self.to(dtypes.int64) if self.dtype is dtypes.bool_ else self
+        return x * x
+
     # ------------------------------------------------------------------ elementwise math
 
     def _unary(self, op) -> "Tensor":
         """Unary float ops: an integer tensor is first promoted to the default float type."""
-        x = self if self.dtype.is_floating_point else self.to(dtypes.default_float)
-        return op.apply(x)
+        return op.apply(self._float())
+
+    def _float(self) -> "Tensor":
+        return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
 
     def exp(self) -> "Tensor":
         return self._unary(unary.Exp)
@@ -274,14 +342,98 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     clip = clamp
 
-    def softmax(self, dim: int) -> "Tensor":
-        return softmax.Softmax.apply(self._float(), wrap_dim(dim, self.ndim))
+    def sin(self) -> "Tensor":
+        return self._unary(unary.Sin)
 
-    def log_softmax(self, dim: int) -> "Tensor":
-        return softmax.LogSoftmax.apply(self._float(), wrap_dim(dim, self.ndim))
+    def cos(self) -> "Tensor":
+        return self._unary(unary.Cos)
 
-    def _float(self) -> "Tensor":
-        return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
+    def tan(self) -> "Tensor":
+        return self._unary(unary.Tan)
+
+    def asin(self) -> "Tensor":
+        return self._unary(unary.Asin)
+
+    def acos(self) -> "Tensor":
+        return self._unary(unary.Acos)
+
+    def atan(self) -> "Tensor":
+        return self._unary(unary.Atan)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def sinh(self) -> "Tensor":
+        return self._unary(unary.Sinh)
+
+    def cosh(self) -> "Tensor":
+        return self._unary(unary.Cosh)
+
+    def log2(self) -> "Tensor":
+        return self._unary(unary.Log2)
+
+    def log10(self) -> "Tensor":
+        return self._unary(unary.Log10)
+
+    def log1p(self) -> "Tensor":
+        return self._unary(unary.Log1p)
+
+    def expm1(self) -> "Tensor":
+        return self._unary(unary.Expm1)
+
+    def reciprocal(self) -> "Tensor":
+        return self._unary(unary.Reciprocal)
+
+    def rsqrt(self) -> "Tensor":
+        return self._unary(unary.Rsqrt)
+
+    def erf(self) -> "Tensor":
+        return self._unary(unary.Erf)
+
+    def _flat(self, op, name: str, *args) -> "Tensor":
+        """Steps (floor, round...): an integer tensor is already whole, so it comes back as a copy."""
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+        if not self.dtype.is_floating_point:
+            return Tensor._make(self.array.copy())
+        return op.apply(self, *args)
+
+    def floor(self) -> "Tensor":
+        return self._flat(unary.Floor, "floor")
+
+    def ceil(self) -> "Tensor":
+        return self._flat(unary.Ceil, "ceil")
+
+    def trunc(self) -> "Tensor":
+        return self._flat(unary.Trunc, "trunc")
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> "Tensor":
+        """Halves round to even (0.5 -> 0, 1.5 -> 2); ``decimals`` places after the point (< 0: before)."""
+        if decimals and not self.dtype.is_floating_point:
+            raise NotImplementedError(f'"round" not implemented for \'{self.dtype.scalar_name}\'')
+        return self._flat(unary.Round, "round", decimals)
+
+    def sign(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            return Tensor._make(self.array.copy())
+        return unary.Sign.apply(self)
+
+    sgn = sign
+
+    def _softmax_input(self, name: str, dtype) -> "Tensor":
+        """``dtype=`` casts the input first (as PyTorch does, to avoid overflow) and must be a float type.
+        Without it an integer tensor becomes float32 (torch refuses it: a deliberate difference)."""
+        x = self.to(dtype) if dtype is not None else self._float()
+        if not x.dtype.is_floating_point:
+            raise NotImplementedError(f'"{name}" not implemented for \'{x.dtype.scalar_name}\'')
+        return x
+
+    def softmax(self, dim: int, dtype=None) -> "Tensor":
+        return softmax.Softmax.apply(self._softmax_input("softmax", dtype), wrap_dim(dim, self.ndim))
+
+    def log_softmax(self, dim: int, dtype=None) -> "Tensor":
+        return softmax.LogSoftmax.apply(self._softmax_input("log_softmax", dtype), wrap_dim(dim, self.ndim))
 
     # ------------------------------------------------------------------ reductions
 
@@ -333,6 +485,67 @@ class Tensor(Comparisons, InPlace, Conversions):
     def min(self, dim=None, keepdim: bool = False):
         return self._extreme(dim, keepdim, largest=False)
 
+    def amax(self, dim=(), keepdim: bool = False) -> "Tensor":
+        """The largest value over ``dim`` (all dims when empty); ties share the gradient evenly."""
+        return self._amax(dim, keepdim, largest=True)
+
+    def amin(self, dim=(), keepdim: bool = False) -> "Tensor":
+        return self._amax(dim, keepdim, largest=False)
+
+    def _amax(self, dim, keepdim: bool, largest: bool) -> "Tensor":
+        dims = (self._dims(dim) or None) if self.ndim else None
+        if self.numel() == 0 and (dims is None or any(self.shape[d] == 0 for d in dims)):
+            raise IndexError(f"{'amax' if largest else 'amin'}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        return reduce.Amax.apply(self, dims, keepdim, largest)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, dtype=None) -> "Tensor":
+        x = self.to(dtype) if dtype is not None else self
+        if x.dtype in (dtypes.bool_, dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32):
+            x = x.to(dtypes.int64)  # as sum: small integers multiply as int64
+        dim = None if dim is None else wrap_dim(dim, self.ndim)
+        if dim is None or self.ndim == 0:
+            return reduce.Prod.apply(x, None, False)
+        return reduce.Prod.apply(x, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x))) over ``dim``, without overflow: m + log(sum(exp(x - m))), m the max (held
+        constant, so the gradient is exactly softmax(x))."""
+        x = self._float()
+        dims = (self._dims(dim) or None) if self.ndim else None
+        m = x.detach().amax(dims or (), keepdim=True)
+        m = Tensor._make(np.where(np.isinf(m.array), 0, m.array))  # all -inf (or an inf): no shift
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dims if dims is not None else tuple(range(self.ndim)))
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> "Tensor":
+        """The p-norm (sum |x|^p)^(1/p) over ``dim`` (all when None): p = 2 or "fro" (the default),
+        1, inf, -inf, 0 (count of non-zeros) or any other number."""
+        x = self.to(dtype) if dtype is not None else self
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                               f"Got {x.dtype.scalar_name}")
+        if isinstance(p, str) and p != "fro":
+            raise NotImplementedError(f"norm(p='{p}') is not supported; use p='fro' or a number")
+        p = 2 if p == "fro" else p
+        dims = self._dims(dim) if self.ndim else None
+        if p == 1:
+            return x.abs().sum(dims, keepdim)
+        if p in (float("inf"), float("-inf")):
+            return x.abs()._amax(dims or (), keepdim, largest=p > 0)
+        if p == 0:
+            return (x != 0).to(x.dtype).sum(dims, keepdim)
+        return reduce.Norm.apply(x, p, dims, keepdim)
+
+    def cumsum(self, dim: int, dtype=None) -> "Tensor":
+        x = self.to(dtype) if dtype is not None else self
+        if x.dtype in (dtypes.bool_, dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32) and dtype is None:
+            x = x.to(dtypes.int64)
+        if self.ndim == 0:
+            wrap_dim(dim, 0)
+            return scan.CumSum.apply(x.reshape(1), 0).reshape(())
+        return scan.CumSum.apply(x, wrap_dim(dim, self.ndim))
+
     # ------------------------------------------------------------------ shape
 
     def reshape(self, *shape) -> "Tensor":
@@ -365,12 +578,17 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def squeeze(self, dim=None) -> "Tensor":
+        """Drop size-1 dims: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        d = wrap_dim(dim, self.ndim)
-        if self.ndim == 0 or self.shape[d] != 1:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = [wrap_dim(d, self.ndim) for d in dims]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"dim {next(d for d in dims if dims.count(d) > 1)} appears multiple times "
+                               "in the list of dims")
+        if self.ndim == 0:
             return self
-        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
 
     def unsqueeze(self, dim: int) -> "Tensor":
         d = wrap_dim(dim, self.ndim + 1)
@@ -415,10 +633,170 @@ class Tensor(Comparisons, InPlace, Conversions):
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other.shape)
 
+    def flip(self, dims) -> "Tensor":
+        dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+        wrapped = [wrap_dim(d, self.ndim) for d in dims]
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"dims has duplicates, original flip dims size={len(dims)}, "
+                               f"but unique flip dims size={len(set(wrapped))}")
+        if self.ndim == 0:
+            return self.clone()
+        return self[tuple(slice(None, None, -1) if d in wrapped else slice(None) for d in range(self.ndim))]
+
+    def roll(self, shifts, dims=None) -> "Tensor":
+        """Shift elements along ``dims`` cyclically; without dims, along the flattened tensor."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+        out = self
+        for shift, d in zip(shifts, dims):
+            d = wrap_dim(d, self.ndim)
+            n = self.shape[d] if self.ndim else 1
+            k = shift % n if n else 0
+            if k:
+                head = out[(slice(None),) * d + (slice(n - k, None),)]
+                tail = out[(slice(None),) * d + (slice(0, n - k),)]
+                out = movement.Cat.apply(head, tail, dim=d)
+        return out if out is not self else self.clone()
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+        d = wrap_dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (tuple, list)):
+            sizes = [int(k) for k in split_size_or_sections]
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                                   f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+        else:
+            step = int(split_size_or_sections)
+            sizes = [min(step, n - i) for i in range(0, n, step)] if step > 0 else [n]
+        bounds = np.cumsum([0] + sizes)
+        return tuple(self[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """At most ``chunks`` pieces of ceil(size / chunks) along ``dim``."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        n = self.shape[wrap_dim(dim, self.ndim)]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim``, that dim removed."""
+        d = wrap_dim(dim, self.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
     # ------------------------------------------------------------------ indexing
 
     def __getitem__(self, index) -> "Tensor":
         return movement.Index.apply(self, index_array(index))
+
+    def _index_along(self, op: str, dim: int, index: "Tensor", sizes=()) -> tuple:
+        """Check an index tensor for gather/scatter along ``dim``: its dtype, dims, sizes and range."""
+        if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
+        d = wrap_dim(dim, self.ndim)
+        if index.ndim != self.ndim and index.numel() > 0:
+            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        for name, shape in (("self", self.shape),) + sizes:
+            for i in range(index.ndim):
+                if index.shape[i] > shape[i] and (i != d or name != "self"):
+                    raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index.shape)} "
+                                       f"to be no larger than {name} {list(shape)} apart from dimension {d}")
+        n = self.shape[d] if self.ndim else 1
+        bad = (index.array < 0) | (index.array >= n)
+        if bad.any():
+            raise RuntimeError(f"index {index.array[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
+        return d, index.array.astype(np.int64)
+
+    def gather(self, dim: int, index: "Tensor") -> "Tensor":
+        """z[i][j] = self[i][index[i][j]] (dim = 1): pick along ``dim`` by index; z has index's shape."""
+        d, idx = self._index_along("gather", dim, index)
+        if self.ndim == 0:
+            return self.reshape(1).gather(0, index.reshape(-1)).reshape(index.shape)
+        return index_ops.Gather.apply(self, d, idx)
+
+    def scatter(self, dim: int, index: "Tensor", src=None, *, value=None, reduce=None) -> "Tensor":
+        """A copy of self with self[i][index[i][j]] = src[i][j] (dim = 1); src may be a number (value).
+        ``reduce="add"`` or ``"multiply"`` combines instead of replacing (no gradient then, as in PyTorch)."""
+        src = value if src is None else src
+        sizes = (("src", src.shape),) if isinstance(src, Tensor) else ()
+        d, idx = self._index_along("scatter", dim, index, sizes)
+        if isinstance(src, Tensor) and src.dtype is not self.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if reduce is not None:
+            return self._scatter_reduce(d, idx, src, reduce)
+        if isinstance(src, Tensor):
+            return index_ops.Scatter.apply(self, d, idx, src)
+        return index_ops.Scatter.apply(self, d, idx, np.asarray(src).astype(self.array.dtype))
+
+    def _scatter_reduce(self, d: int, idx: np.ndarray, src, reduce: str) -> "Tensor":
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        if self.requires_grad or getattr(src, "requires_grad", False):
+            raise RuntimeError("derivative for aten::scatter is not implemented")
+        values = src.array[tuple(slice(0, n) for n in idx.shape)] if isinstance(src, Tensor) else src
+        out = self.array.copy()
+        where = index_ops.positions(d, idx)
+        (np.add if reduce == "add" else np.multiply).at(out, where, np.broadcast_to(values, idx.shape))
+        return Tensor._make(out)
+
+    def scatter_add(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
+        """A copy of self with src[i][j] added at self[i][index[i][j]] (dim = 1); repeated indices add up."""
+        d, idx = self._index_along("scatter_add", dim, index, (("src", src.shape),))
+        if src.dtype is not self.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        return index_ops.ScatterAdd.apply(self, d, idx, src)
+
+    def index_select(self, dim: int, index: "Tensor") -> "Tensor":
+        """The slices ``index`` names along ``dim``, in that order (repeats allowed)."""
+        if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
+            raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+        if index.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        d = wrap_dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if ((index.array < 0) | (index.array >= n)).any():
+            raise IndexError("index out of range in self")
+        if self.ndim == 0:
+            return self.reshape(1)[index.array.reshape(-1)].reshape(())
+        return movement.Index.apply(self, (slice(None),) * d + (index.array.reshape(-1).astype(np.int64),))
+
+    def masked_fill(self, mask: "Tensor", value) -> "Tensor":
+        """self where ``mask`` is False, ``value`` where it is True (mask broadcasts; value a number
+        or a 0-dim tensor, which gets a gradient)."""
+        if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool_:
+            dtype_name = mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_name}")
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                                   f"with {value.ndim} dimension(s).")
+            value = value.to(self.dtype)
+        else:
+            value = Tensor._make(np.asarray(value).astype(self.array.dtype))
+        broadcast_shape(self.shape, mask.shape)
+        return binary.Where.apply(mask.array, value, self)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """(values, indices) sorted along ``dim``; equal values keep their order (a stable sort)."""
+        indices = self.argsort(dim, descending, stable=True)
+        if self.ndim == 0:
+            return return_types_sort(self.clone(), indices)
+        return return_types_sort(self.gather(dim, indices), indices)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """(values, indices) of the k largest (or smallest) along ``dim``, largest first."""
+        n = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError("selected index k out of range")
+        indices = self.argsort(dim, descending=largest, stable=True)
+        if self.ndim:
+            indices = indices[(slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, k),)]
+        return return_types_topk(self.gather(dim, indices) if self.ndim else self.clone(), indices)
 
     # ------------------------------------------------------------------ printing (_tensor_str.py)
 

@@ -103,3 +103,55 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         return np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+
+class Maximum(Function):
+    """z = max(x, y), elementwise.   dz/dx = 1 where x > y, dz/dy = 1 where y > x; a tie gives each 1/2
+
+    Splitting a tie evenly is PyTorch's rule; a nan in either input makes z nan.
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = np.where(x == y, 0.5, (x > y).astype(grad.dtype)).astype(grad.dtype)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    """z = min(x, y), elementwise.   dz/dx = 1 where x < y, dz/dy = 1 where y < x; a tie gives each 1/2"""
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = np.where(x == y, 0.5, (x < y).astype(grad.dtype)).astype(grad.dtype)
+        return grad * share, grad * (1 - share)
+
+
+class Atan2(Function):
+    """z = atan2(y, x), the angle of the point (x, y).   dz/dy = x / (x^2 + y^2),  dz/dx = -y / (x^2 + y^2)"""
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / (x * x + y * y)
+        return scale * x, -scale * y

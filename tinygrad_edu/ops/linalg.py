@@ -61,3 +61,46 @@ class Linear(Function):
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]
+
+
+class Einsum(Function):
+    """z = np.einsum(equation, *xs), the equation explicit ("ij,jk->ik") and without "...".
+
+    z sums, over the letters not in the output, the product of the operands' entries. So
+    dL/dx_k = einsum of g with all the other operands, giving x_k's letters: letters x_k alone
+    has (summed away, "ij->") get g broadcast along them, and a repeated letter ("ii->i") puts
+    the gradient on the diagonal. Operands with a size-1 dim broadcast; the engine sums back.
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, *xs, equation):
+        ins, out = equation.split("->")
+        ctx.ins, ctx.out = ins.split(","), out
+        ctx.sizes = {c: n for x, sub in zip(xs, ctx.ins) for c, n in zip(sub, x.shape) if n != 1}
+        xs = [np.broadcast_to(x, [ctx.sizes.get(c, 1) for c in sub]) for x, sub in zip(xs, ctx.ins)]
+        ctx.save_for_backward(*xs)
+        return np.asarray(np.einsum(equation, *xs))
+
+    @staticmethod
+    def backward(ctx, grad):
+        xs = ctx.saved_tensors
+        grads = []
+        for k, sub in enumerate(ctx.ins):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(ctx.ins) if j != k]
+            letters = "".join(dict.fromkeys(sub))  # each letter once, in order
+            known = set(ctx.out).union(*others)
+            present = "".join(c for c in letters if c in known)
+            g = np.einsum(",".join([ctx.out] + others) + "->" + present,
+                          grad, *[x for j, x in enumerate(xs) if j != k])
+            g = np.broadcast_to(g.reshape([ctx.sizes.get(c, 1) if c in present else 1 for c in letters]),
+                                [ctx.sizes.get(c, 1) for c in letters])
+            if letters != sub:  # a repeated letter: the gradient lives on the diagonal
+                full = np.zeros(xs[k].shape, dtype=grad.dtype)
+                np.einsum(sub + "->" + letters, full)[...] = g
+                g = full
+            grads.append(g)
+        return tuple(grads)
