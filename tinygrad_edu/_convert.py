@@ -21,7 +21,8 @@ from .ops import unary
 
 
 def to_array(data, dtype=None) -> np.ndarray:
-    """Numpy array for ``tensor(data)``: Python floats become float32, ints int64, as in PyTorch."""
+    """Numpy array for ``tensor(data)``: Python floats become the default float type (float32 unless
+    ``set_default_dtype`` changed it), ints int64, as in PyTorch."""
     if dtypes.has_engine_dtype(data):
         data = data.array
     elif isinstance(data, (list, tuple)) and any(dtypes.has_engine_dtype(x) for x in data):
@@ -30,7 +31,7 @@ def to_array(data, dtype=None) -> np.ndarray:
         return np.array(data, dtype=dtypes.to_dtype(dtype).np)
     arr = np.array(data)
     if arr.dtype == np.float64 and not isinstance(data, np.ndarray) and not isinstance(data, np.floating):
-        arr = arr.astype(np.float32)
+        arr = arr.astype(dtypes.default_float.np)
     elif arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
         arr = arr.astype(np.int64)
     dtypes.from_numpy_dtype(arr.dtype)  # rejects strings, objects, complex

@@ -1,7 +1,9 @@
 """Functions that make new tensors: from data, filled with a constant, or random.
 
 Random tensors come from the engine's own generator (``tinygrad_edu.manual_seed``), so
-the same seed gives the same numbers.
+the same seed gives the same numbers. Every function takes ``dtype=`` (floats default to
+``get_default_dtype()``) and ``device=``, where only the CPU is accepted (``_device.device``
+names any other device in its error).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 from . import dtypes
 from .random import numpy_generator
 from ._convert import to_array
+from ._device import device as _device
 from .tensor import Tensor
 
 
@@ -20,7 +23,10 @@ def _shape(size) -> tuple:
     return tuple(int(s) for s in size)
 
 
-def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _new(array: np.ndarray, requires_grad: bool, device=None) -> Tensor:
+    """Wrap a new array; ``device`` is checked (the CPU only) and ``requires_grad`` set (floats only)."""
+    if device is not None:
+        _device(device)
     t = Tensor._make(array)
     t.requires_grad = requires_grad
     return t
@@ -32,11 +38,13 @@ def _float_type(dtype) -> np.dtype:
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, a numpy array, a tensor)."""
-    return _new(np.array(to_array(data, dtype), copy=True), requires_grad)
+    return _new(np.array(to_array(data, dtype), copy=True), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a numpy array when no conversion is needed."""
+    if device is not None:
+        _device(device)
     if isinstance(data, Tensor) and dtype is None:
         return data
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
@@ -61,63 +69,97 @@ def numel(t: Tensor) -> int:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_shape(size), dtype=_float_type(dtype)), requires_grad)
+    return _new(np.zeros(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_shape(size), dtype=_float_type(dtype)), requires_grad)
+    return _new(np.ones(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uninitialised in PyTorch; here zero-filled, so a learner never prints garbage."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = to_array(fill_value).dtype
-    return _new(np.full(_shape((size,)), fill_value, dtype=dtypes.to_dtype(dtype).np), requires_grad)
+    return _new(np.full(_shape((size,)), fill_value, dtype=dtypes.to_dtype(dtype).np), requires_grad, device)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(t.shape, dtype=dtypes.to_dtype(dtype or t.dtype).np), requires_grad)
+def _like(t: Tensor, dtype) -> np.dtype:
+    return dtypes.to_dtype(dtype or t.dtype).np
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(t.shape, dtype=dtypes.to_dtype(dtype or t.dtype).np), requires_grad)
+def zeros_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(t.shape, dtype=_like(t, dtype)), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.full(t.shape, fill_value, dtype=dtypes.to_dtype(dtype or t.dtype).np), requires_grad)
+def ones_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(t.shape, dtype=_like(t, dtype)), requires_grad, device)
 
 
-def empty_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(t, dtype, requires_grad)
+def full_like(t: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _new(np.full(t.shape, fill_value, dtype=_like(t, dtype)), requires_grad, device)
+
+
+def empty_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _random_float_type(name: str, dtype) -> np.dtype:
+    """The float type of rand/randn: integers have no uniform or normal samples, as in PyTorch."""
+    np_dtype = _float_type(dtype)
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" not implemented for \'{dtypes.to_dtype(dtype).scalar_name}\'')
+    return np_dtype
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
+    np_dtype = _random_float_type("randn", dtype)
     array = numpy_generator(generator).standard_normal(_shape(size), dtype=np.float64)
-    return _new(array.astype(_float_type(dtype)), requires_grad)
+    return _new(array.astype(np_dtype), requires_grad, device)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
+    np_dtype = _random_float_type("rand", dtype)
     array = numpy_generator(generator).random(_shape(size), dtype=np.float64)
-    return _new(array.astype(_float_type(dtype)), requires_grad)
+    return _new(array.astype(np_dtype), requires_grad, device)
 
 
-def randint(low: int, high: int | None = None, size=(), generator=None, dtype=None) -> Tensor:
-    """Random integers in [low, high); ``randint(high, size)`` starts at 0, as in PyTorch."""
+def rand_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Random integers in [low, high), int64 unless ``dtype`` says otherwise; ``randint(high, size)``
+    starts at 0, as in PyTorch."""
     if high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if high is not None else size
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     array = numpy_generator(generator).integers(low, high, size=_shape((size,)))
-    return Tensor._make(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np))
+    return _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
 
 
-def randperm(n: int, generator=None, dtype=None) -> Tensor:
-    """A random permutation of 0 .. n-1."""
-    return Tensor._make(numpy_generator(generator).permutation(n).astype(dtypes.to_dtype(dtype or dtypes.int64).np))
+def randint_like(t: Tensor, low: int, high: int | None = None, *, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:
+    """``randint`` in the shape of ``t``, with its dtype unless ``dtype`` says otherwise."""
+    low, high = (0, low) if high is None else (low, high)
+    return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
+    array = numpy_generator(generator).permutation(n)
+    return _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -127,21 +169,39 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.default_float if is_float else dtypes.int64
-    return _new(np.arange(start, end, step).astype(dtypes.to_dtype(dtype).np), requires_grad)
+    return _new(np.arange(start, end, step).astype(dtypes.to_dtype(dtype).np), requires_grad, device)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.linspace(start, end, steps).astype(_float_type(dtype)), requires_grad)
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end, both included (one step: just start)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return _new(np.linspace(float(start), float(end), steps).astype(_float_type(dtype)), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.eye(n, m, dtype=_float_type(dtype)), requires_grad)
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    exponents = np.linspace(float(start), float(end), steps)
+    return _new(np.power(float(base), exponents).astype(_float_type(dtype)), requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    for name, k in (("n", n), ("m", m)):
+        if k is not None and k < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
+    return _new(np.eye(n, m, dtype=_float_type(dtype)), requires_grad, device)
 
 
 def _legacy_constructor(dtype: dtypes.dtype, name: str):
-    """PyTorch's old typed constructors: ``LongTensor([0, 1])`` is ``tensor([0, 1], dtype=int64)``."""
-    def construct(data=()) -> Tensor:
-        return tensor(data, dtype=dtype)
+    """PyTorch's old typed constructors: ``LongTensor([0, 1])`` is ``tensor([0, 1], dtype=int64)``;
+    given sizes, ``FloatTensor(2, 3)`` is a (2, 3) tensor (zero-filled here, uninitialised in PyTorch)."""
+    def construct(*args) -> Tensor:
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*args, dtype=dtype)
+        return tensor(args[0] if args else (), dtype=dtype)
     construct.__name__ = construct.__qualname__ = name
     return construct
 

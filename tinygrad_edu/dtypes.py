@@ -46,6 +46,19 @@ _BY_NUMPY = {d.np: d for d in ALL}
 default_float = float32
 
 
+def set_default_dtype(d: dtype) -> None:
+    """Make ``d`` the type of Python floats in new tensors (``tensor([1.0])``, ``zeros(2)``, ``rand``...)
+    and of int ops that give floats (``/``, ``sin``). Floats only, as in PyTorch."""
+    global default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    default_float = d
+
+
+def get_default_dtype() -> dtype:
+    return default_float
+
+
 def from_numpy_dtype(np_dtype) -> dtype:
     """The engine dtype stored as ``np_dtype``; a TypeError for kinds we do not support."""
     try:
