@@ -137,3 +137,14 @@ def check_against_torch(fn_edu: Callable, fn_torch: Callable | None, inputs: Seq
             assert e.grad is not None, f"input {i}: no gradient, torch has one"
             assert_same_tensor(e.grad, t.grad, rtol, atol, f"gradient of input {i}")
     return edu_leaves, edu_outs, ref_leaves, ref_outs
+
+
+def raise_the_same(code: str, exc: type, message: str, namespace: dict | None = None) -> None:
+    """``code`` (run with ``lib`` bound to each engine) raises ``exc`` whose text contains ``message``,
+    in tinygrad_edu and in torch."""
+    import re
+
+    import pytest
+    for lib in (tinygrad_edu, torch):
+        with pytest.raises(exc, match=re.escape(message)):
+            exec(code, {"lib": lib, "np": np, **(namespace or {})})

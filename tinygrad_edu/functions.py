@@ -493,7 +493,7 @@ def einsum(equation: str, *operands) -> Tensor:
         for c, n in zip(sub, x.shape):
             if c in seen and seen[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes "
-                                   f"don't match, {seen[c]} != {n}")
+                                   f"don't match, {n} != {seen[c]}")
             seen[c] = n
             if n != 1 and sizes.get(c, 1) != 1 and sizes[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not "

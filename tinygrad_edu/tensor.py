@@ -206,6 +206,9 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Pow, other, reverse=True)
 
     def __neg__(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                                      "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         return unary.Neg.apply(self)
 
     neg = __neg__
@@ -328,6 +331,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._unary(unary.Tanh)
 
     def abs(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("\"abs\" not implemented for 'Bool'")
         return unary.Abs.apply(self)
 
     __abs__ = abs
@@ -527,14 +532,14 @@ class Tensor(Comparisons, InPlace, Conversions):
                                f"Got {x.dtype.scalar_name}")
         if isinstance(p, str) and p != "fro":
             raise NotImplementedError(f"norm(p='{p}') is not supported; use p='fro' or a number")
-        p = 2 if p == "fro" else p
         dims = self._dims(dim) if self.ndim else None
+        if p == "fro" and dims is not None and len(dims) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+        p = 2 if p == "fro" else p
         if p == 1:
             return x.abs().sum(dims, keepdim)
         if p in (float("inf"), float("-inf")):
             return x.abs()._amax(dims or (), keepdim, largest=p > 0)
-        if p == 0:
-            return (x != 0).to(x.dtype).sum(dims, keepdim)
         return reduce.Norm.apply(x, p, dims, keepdim)
 
     def cumsum(self, dim: int, dtype=None) -> "Tensor":

@@ -124,17 +124,23 @@ class Prod(Function):
 
 
 class Norm(Function):
-    """z = (sum over ``dims`` of |x|^p)^(1/p), for a finite p > 1 (p = 2: the Euclidean length).
+    """z = (sum over ``dims`` of |x|^p)^(1/p), for a finite p other than 1 (p = 2: the Euclidean length);
+    for p = 0, the count of non-zero elements.
 
-    dz/dx = x |x|^(p-2) / z^(p-1)  (x / z for p = 2), and 0 where z = 0, as in PyTorch.
-    p = 1, inf and -inf are built from abs, sum and amax in tensor.py: no op of their own.
+    dz/dx = x |x|^(p-2) / z^(p-1)  (x / z for p = 2), and 0 where z = 0 or x = 0, as in PyTorch;
+    none for p = 0 (a count). p = 1, inf and -inf are built from abs, sum and amax in
+    tensor.py: no op of their own.
     """
 
     @staticmethod
     def forward(ctx, x, p, dims=None, keepdim=False):
         a = np.abs(x)
-        z = np.sqrt(np.sum(a * a, axis=dims, keepdims=True)) if p == 2 else \
-            np.sum(a ** p, axis=dims, keepdims=True) ** (1 / p)
+        if p == 0:
+            z = np.sum(a != 0, axis=dims, keepdims=True).astype(x.dtype)
+        elif p == 2:
+            z = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        else:
+            z = np.sum(a ** p, axis=dims, keepdims=True) ** (1 / p)
         ctx.save_for_backward(x, z)
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
         return z if keepdim else np.squeeze(z, axis=dims)
@@ -143,6 +149,8 @@ class Norm(Function):
     def backward(ctx, grad):
         x, z = ctx.saved_tensors
         grad = _expand_back(grad, x.shape, ctx.dims, ctx.keepdim)
+        if ctx.p == 0:
+            return None  # no gradient at all (PyTorch leaves x.grad None too)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = x / z if ctx.p == 2 else x * np.abs(x) ** (ctx.p - 2) / z ** (ctx.p - 1)
-        return grad * np.where(z == 0, 0, scale)
+        return grad * np.where((z == 0) | (x == 0), 0, scale)  # 0 * inf for p < 2 at x = 0: PyTorch's 0
