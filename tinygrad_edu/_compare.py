@@ -98,7 +98,7 @@ class Comparisons:
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
         return bool(self.isclose(other, rtol, atol, equal_nan).array.all())
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> "Tensor":
         """The indices that sort ``self`` along ``dim``; equal values keep their order (stable), and
         nan sorts as the largest value, as in PyTorch."""
         d = wrap_dim(dim, self.ndim)

@@ -374,12 +374,12 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return input.masked_fill(mask, value)
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
-    return input.sort(dim, descending, stable)
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    return input.sort(dim, descending, stable=stable)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    return input.argsort(dim, descending, stable)
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    return input.argsort(dim, descending, stable=stable)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):

@@ -783,12 +783,12 @@ class Tensor(Comparisons, InPlace, Conversions):
             value = value.to(self.dtype)
         else:
             value = Tensor._make(np.asarray(value).astype(self.array.dtype))
-        broadcast_shape(self.shape, mask.shape)
+        broadcast_shape(mask.shape, self.shape)  # PyTorch names the mask "a"
         return binary.Where.apply(mask.array, value, self)
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
         """(values, indices) sorted along ``dim``; equal values keep their order (a stable sort)."""
-        indices = self.argsort(dim, descending, stable=True)
+        indices = self.argsort(dim, descending)
         if self.ndim == 0:
             return return_types_sort(self.clone(), indices)
         return return_types_sort(self.gather(dim, indices), indices)
@@ -798,7 +798,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         n = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1
         if not 0 <= k <= n:
             raise RuntimeError("selected index k out of range")
-        indices = self.argsort(dim, descending=largest, stable=True)
+        indices = self.argsort(dim, descending=largest)
         if self.ndim:
             indices = indices[(slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, k),)]
         return return_types_topk(self.gather(dim, indices) if self.ndim else self.clone(), indices)
