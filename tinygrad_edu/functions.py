@@ -22,17 +22,26 @@ def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
 
 
-def _write_out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _write_out(name: str, result: Tensor, out: Tensor | None, exact: bool = False) -> Tensor:
     """``result``, or, given ``out``, ``result`` copied into ``out`` (resized if its shape differs).
 
     As in PyTorch, no graph runs through ``out``: it is refused when an input or ``out`` requires
-    grad in grad mode, and when the result's dtype would lose its kind in ``out`` (float into int).
+    grad in grad mode. Elementwise ops and sums may write into a wider dtype of the same or a higher
+    kind (float32 into float64, int into float, never float into int); the ``exact`` ones (matrix
+    products, indexing, rounding...) need ``out`` of the result's dtype.
     """
     if out is None:
         return result
     if grad_mode.is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
+    if exact and out.dtype is not result.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {_C_NAMES[result.dtype.name]}, but got "
+                           f"{_C_NAMES[out.dtype.name]} instead")
     kind = {"b": 0, "u": 1, "i": 1, "f": 2}
     if kind[result.array.dtype.kind] > kind[out.array.dtype.kind]:
         raise RuntimeError(f"result type {result.dtype.scalar_name} can't be cast to the desired output "
@@ -103,7 +112,7 @@ def tanh(input: Tensor, *, out=None) -> Tensor:
 
 
 def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
-    return _write_out("clamp", input.clamp(min, max), out)
+    return _write_out("clamp", input.clamp(min, max), out, exact=True)
 
 
 clip = clamp
@@ -197,7 +206,7 @@ def clone(input: Tensor) -> Tensor:
 
 
 def matmul(input: Tensor, other, *, out=None) -> Tensor:
-    return _write_out("matmul", _as_tensor(input).matmul(other), out)
+    return _write_out("matmul", _as_tensor(input).matmul(other), out, exact=True)
 
 
 def sin(input: Tensor, *, out=None) -> Tensor:
@@ -261,19 +270,19 @@ def erf(input: Tensor, *, out=None) -> Tensor:
 
 
 def floor(input: Tensor, *, out=None) -> Tensor:
-    return _write_out("floor", input.floor(), out)
+    return _write_out("floor", input.floor(), out, exact=True)
 
 
 def ceil(input: Tensor, *, out=None) -> Tensor:
-    return _write_out("ceil", input.ceil(), out)
+    return _write_out("ceil", input.ceil(), out, exact=True)
 
 
 def trunc(input: Tensor, *, out=None) -> Tensor:
-    return _write_out("trunc", input.trunc(), out)
+    return _write_out("trunc", input.trunc(), out, exact=True)
 
 
 def sign(input: Tensor, *, out=None) -> Tensor:
-    return _write_out("sign", input.sign(), out)
+    return _write_out("sign", input.sign(), out, exact=True)
 
 
 def square(input: Tensor, *, out=None) -> Tensor:
@@ -284,7 +293,7 @@ arcsin, arccos, arctan, fix, sgn = asin, acos, atan, trunc, sign
 
 
 def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:
-    return _write_out("round", input.round(decimals), out)
+    return _write_out("round", input.round(decimals), out, exact=True)
 
 
 def maximum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
@@ -307,11 +316,11 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
 
 
 def amax(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
-    return _write_out("amax", input.amax(dim, keepdim), out)
+    return _write_out("amax", input.amax(dim, keepdim), out, exact=True)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False, *, out=None) -> Tensor:
-    return _write_out("amin", input.amin(dim, keepdim), out)
+    return _write_out("amin", input.amin(dim, keepdim), out, exact=True)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
@@ -319,7 +328,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out=None) -> Tensor:
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
-    return _write_out("norm", input.norm(p, dim, keepdim, dtype=dtype), out)
+    return _write_out("norm", input.norm(p, dim, keepdim, dtype=dtype), out, exact=True)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
@@ -327,11 +336,11 @@ def cumsum(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
-    return _write_out("all", input.all(dim, keepdim), out)
+    return _write_out("all", input.all(dim, keepdim), out, exact=True)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
-    return _write_out("any", input.any(dim, keepdim), out)
+    return _write_out("any", input.any(dim, keepdim), out, exact=True)
 
 
 def isnan(input: Tensor) -> Tensor:
@@ -355,19 +364,19 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
-    return _write_out("gather", input.gather(dim, index), out)
+    return _write_out("gather", input.gather(dim, index), out, exact=True)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None, out=None) -> Tensor:
-    return _write_out("scatter", input.scatter(dim, index, src, value=value, reduce=reduce), out)
+    return _write_out("scatter", input.scatter(dim, index, src, value=value, reduce=reduce), out, exact=True)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out=None) -> Tensor:
-    return _write_out("scatter_add", input.scatter_add(dim, index, src), out)
+    return _write_out("scatter_add", input.scatter_add(dim, index, src), out, exact=True)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
-    return _write_out("index_select", input.index_select(dim, index), out)
+    return _write_out("index_select", input.index_select(dim, index), out, exact=True)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -407,15 +416,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
-    return _write_out("mm", input.mm(mat2), out)
+    return _write_out("mm", input.mm(mat2), out, exact=True)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
-    return _write_out("bmm", input.bmm(mat2), out)
+    return _write_out("bmm", input.bmm(mat2), out, exact=True)
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
-    return _write_out("addmm", input.addmm(mat1, mat2, beta=beta, alpha=alpha), out)
+    return _write_out("addmm", input.addmm(mat1, mat2, beta=beta, alpha=alpha), out, exact=True)
 
 
 def outer(input: Tensor, vec2: Tensor, *, out=None) -> Tensor:
@@ -426,7 +435,7 @@ ger = outer
 
 
 def dot(input: Tensor, tensor: Tensor, *, out=None) -> Tensor:
-    return _write_out("dot", input.dot(tensor), out)
+    return _write_out("dot", input.dot(tensor), out, exact=True)
 
 
 def where(condition: Tensor, x, y, *, out=None) -> Tensor:
@@ -435,7 +444,7 @@ def where(condition: Tensor, x, y, *, out=None) -> Tensor:
     x = x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype.np))
     y = y.to(dtype) if isinstance(y, Tensor) else Tensor._make(np.asarray(y, dtype=dtype.np))
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    return _write_out("where", binary.Where.apply(cond.astype(bool), x, y), out)
+    return _write_out("where", binary.Where.apply(cond.astype(bool), x, y), out, exact=True)
 
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
