@@ -125,3 +125,9 @@ def result_type(*operands) -> dtype:
             result = default_float if tier == 2 and best.is_floating_point else best
     return result
 
+
+
+def can_cast(src: dtype, dst: dtype) -> bool:
+    """Whether an op may write a ``src`` result into a ``dst`` tensor (in-place ops): never to a lower
+    category (float into int, int into bool), as PyTorch's ``can_cast``."""
+    return _category(src) <= _category(dst)

@@ -42,10 +42,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         if dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
             array = array.astype(np.float32)  # Tensor([1, 2]) is a float tensor, as in PyTorch
         self.array: np.ndarray = array
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._requires_grad = False
-        self._version = 0
+        self._counter = [0]  # the version counter, shared with views (_inplace.py)
         self.requires_grad = requires_grad
 
     @staticmethod
@@ -53,7 +53,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         """Wrap an op's result (always a plain Tensor); ``grad_fn`` set means it is part of a graph."""
         t = Tensor.__new__(Tensor)
         t.array = np.asarray(array)
-        t.grad, t.grad_fn, t._version = None, grad_fn, 0
+        t._grad, t.grad_fn, t._counter = None, grad_fn, [0]
         t._requires_grad = grad_fn is not None
         return t
 
@@ -72,6 +72,26 @@ class Tensor(Comparisons, InPlace, Conversions):
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        """Only None or a tensor of this tensor's shape and dtype, as PyTorch checks."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__module__}.{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                                   f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
+        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
@@ -134,13 +154,16 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _accumulate(self, grad: np.ndarray) -> None:
         """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed."""
-        if self.grad is None:
-            self.grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
+        if self._grad is None:
+            self._grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
         else:
-            self.grad.array += grad
+            self._grad.array += grad
 
     def detach(self) -> "Tensor":
-        return Tensor._make(self.array)
+        """The same memory, out of the graph; it shares the version counter (an in-place change shows)."""
+        t = Tensor._make(self.array)
+        t._counter = self._counter
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn, self._requires_grad = None, False
