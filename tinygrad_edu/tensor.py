@@ -28,6 +28,7 @@ from ._tensor_str import tensor_repr
 from .ops import binary, linalg, movement, reduce, softmax, unary
 
 return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
 
 
 class Tensor(Comparisons, InPlace, Conversions):
@@ -291,9 +292,17 @@ class Tensor(Comparisons, InPlace, Conversions):
         return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> "Tensor":
+        """min(max(x, min), max); bounds that are tensors broadcast and get gradients too."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return unary.Clamp.apply(self, min, max)
+        bounds = [b for b in (min, max) if b is not None]
+        dtype = dtypes.result_type(self, *bounds)
+        if not any(isinstance(b, Tensor) for b in bounds):
+            return unary.Clamp.apply(self.to(dtype), min, max)
+        lo, hi = (b if b is None else (b if isinstance(b, Tensor) else Tensor(b)).to(dtype) for b in (min, max))
+        for b in bounds:
+            broadcast_shape(self.shape, b.shape if isinstance(b, Tensor) else ())
+        return binary.ClampBounds.apply(self.to(dtype), lo, hi)
 
     clip = clamp
 
@@ -309,7 +318,12 @@ class Tensor(Comparisons, InPlace, Conversions):
     # ------------------------------------------------------------------ reductions
 
     def _dims(self, dim) -> tuple | None:
-        if dim is None:
+        """``dim`` as sorted non-negative dims; None (all dims) for None, ``[]`` or a 0-dim tensor, as in PyTorch."""
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            return None
+        if self.ndim == 0:
+            for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+                wrap_dim(d, 0)
             return None
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         return tuple(sorted(wrap_dim(d, self.ndim) for d in dims))
@@ -347,7 +361,12 @@ class Tensor(Comparisons, InPlace, Conversions):
                 raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
                                    "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
             return reduce.MaxAll.apply(self, largest)
-        return return_types_max(*reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest))
+        if self.ndim == 0:  # one element: itself, at index 0
+            wrap_dim(dim, 0)
+            return (return_types_max if largest else return_types_min)(
+                *reduce.MaxDim.apply(self.reshape(1), 0, False, largest))
+        values_indices = reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest)
+        return (return_types_max if largest else return_types_min)(*values_indices)
 
     def max(self, dim=None, keepdim: bool = False):
         """The largest element; with ``dim``, a (values, indices) pair along that dim."""
@@ -382,10 +401,12 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
 
     def squeeze(self, dim=None) -> "Tensor":
         if dim is None:
@@ -410,10 +431,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         return movement.Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        dims = list(range(self.ndim))
+        dims = list(range(max(self.ndim, 1)))  # a 0-dim tensor accepts dims 0 and -1, as in PyTorch
         a, b = wrap_dim(dim0, self.ndim), wrap_dim(dim1, self.ndim)
         dims[a], dims[b] = dims[b], dims[a]
-        return movement.Permute.apply(self, tuple(dims))
+        return movement.Permute.apply(self, tuple(dims[:self.ndim]))
 
     def t(self) -> "Tensor":
         if self.ndim > 2:
@@ -427,12 +448,18 @@ class Tensor(Comparisons, InPlace, Conversions):
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
                                f"equal to the number of dimensions in the tensor ({self.ndim})")
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        for i, n in enumerate(self.shape):
-            if n != 1 and n != shape[i + lead]:
-                raise RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the "
-                                   f"existing size ({n}) at non-singleton dimension {i + lead}.  "
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
+            n = self.shape[i - lead] if i >= lead else None
+            if n is None and sizes[i] < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            if n is not None and n != 1 and n != shape[i]:
+                raise RuntimeError(f"The expanded size of the tensor ({shape[i]}) must match the "
+                                   f"existing size ({n}) at non-singleton dimension {i}.  "
                                    f"Target sizes: {list(sizes)}.  Tensor sizes: {list(self.shape)}")
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
         return movement.Expand.apply(self, shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
