@@ -202,3 +202,16 @@ ERRORS = {
 @pytest.mark.parametrize("case", ERRORS)
 def test_errors_read_like_torchs(case):
     raise_the_same(*ERRORS[case])
+
+
+@DTYPES
+def test_inplace_forms_record_the_op(dtype):
+    x = np.arange(6.0).reshape(2, 3) / 4
+    index = np.array([[2, 0], [1, 1]])
+    mask = np.array([True, False, True])
+    check_against_torch(lambda t, i, s: (t * 1).scatter_(1, i, s), None, [x, np.array([[2, 0], [1, 0]]), x[:, :2]],
+                        dtype, requires_grad=(True, False, True))
+    check_against_torch(lambda t, i: (t * 1).scatter_(1, i, value=5.0), None, [x, index], dtype)
+    check_against_torch(lambda t, i, s: (t * 1).scatter_add_(1, i, s), None, [x, index, x[:, :2]], dtype)
+    check_against_torch(lambda t, m: (t * 1).masked_fill_(m, -1.0), None, [x, mask], dtype)
+    check_against_torch(lambda t, m, v: (t * 1).masked_fill_(m, v), None, [x, mask, np.array(2.0)], dtype)

@@ -344,3 +344,26 @@ def test_softmax_with_dtype(name):
                         [x], "float32")
     check_against_torch(lambda t: getattr(te, name)(t, 0, dtype=te.float64),
                         lambda t: getattr(torch, name)(t, 0, dtype=torch.float64), [x], "float32")
+
+
+# ---------------------------------------------------------------------------- in-place forms
+
+@DTYPES
+@pytest.mark.parametrize("name", UNARY)
+def test_inplace_forms_record_the_op(name, dtype):
+    # (x * 1).sin_() changes a non-leaf in place: the graph records it, so x gets sin's gradient
+    lo, hi, avoid = UNARY[name]
+    x = np.linspace(lo + 0.05, hi - 0.05, 6)
+    x = x[[all(abs(v - p) > 0.1 for p in avoid) for v in x]]  # away from sign's and reciprocal's 0
+    check_against_torch(lambda t: getattr(t * 1, name + "_")(), None, [x], dtype)
+
+
+def test_inplace_forms_keep_the_dtype_and_refuse_a_leaf():
+    assert_same_tensor(te.tensor([1.5, -2.5]).round_(), torch.tensor([1.5, -2.5]).round_(), 0, 0, "round_")
+    check_against_torch(lambda t: (t * 1).round_(decimals=1), None, [np.array([1.26, -2.31])], "float64")
+    check_against_torch(lambda a, b: (a * 1).atan2_(b), None, [np.array([1.0, -2.0]), np.array([0.5, 3.0])], "float64")
+    check_against_torch(lambda t: (t * 1).cumsum_(0), None, [np.array([1.0, -2.0, 4.0])], "float64")
+    raise_the_same("lib.tensor([1, 2]).sin_()", RuntimeError,
+                   "result type Float can't be cast to the desired output type Long")
+    raise_the_same("lib.ones(2, requires_grad=True).sin_()", RuntimeError,
+                   "a leaf Variable that requires grad is being used in an in-place operation.")

@@ -244,8 +244,7 @@ def test_augmented_assignment_is_in_place_outside_a_graph():
 
 
 def test_augmented_assignment_inside_a_graph_keeps_the_gradient():
-    # Deliberate difference: torch records y *= 3 as an in-place node; the engine computes y * 3
-    # and rebinds the name. The gradient is the same; other names bound to the old y keep it.
+    # y *= 3 is recorded as an in-place node, as in torch (tests/test_inplace.py has the rest)
     grads = []
     for lib in (te, torch):
         x = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -113,6 +113,11 @@ class Conversions:
                                "Use tensor.detach().numpy() instead.")
         return self.array
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(tensor)``: the values as a numeric array (refused while it requires grad, as ``numpy()``)."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")

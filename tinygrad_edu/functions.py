@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from . import dtypes, grad_mode
-from ._convert import wrap_dim
+from ._convert import broadcast_shape, wrap_dim
 from .ops import binary, linalg, movement
 from .tensor import Tensor
 
@@ -42,10 +42,6 @@ def _write_out(name: str, result: Tensor, out: Tensor | None, exact: bool = Fals
     if exact and out.dtype is not result.dtype:
         raise RuntimeError(f"Expected out tensor to have dtype {_C_NAMES[result.dtype.name]}, but got "
                            f"{_C_NAMES[out.dtype.name]} instead")
-    kind = {"b": 0, "u": 1, "i": 1, "f": 2}
-    if kind[result.array.dtype.kind] > kind[out.array.dtype.kind]:
-        raise RuntimeError(f"result type {result.dtype.scalar_name} can't be cast to the desired output "
-                           f"type {out.dtype.scalar_name}")
     if out.shape != result.shape:
         if out.numel():
             warnings.warn(f"An output with one or more elements was resized since it had shape "
@@ -53,8 +49,7 @@ def _write_out(name: str, result: Tensor, out: Tensor | None, exact: bool = Fals
                           f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
                           "release outputs will not be resized unless they have zero elements.", UserWarning)
         out.array = np.empty(result.shape, dtype=out.array.dtype)
-    out.array[...] = result.array
-    out._version += 1
+    out._write(result)  # casts to out's dtype, refusing a lower kind (float into int), and bumps the version
     return out
 
 
@@ -444,6 +439,7 @@ def where(condition: Tensor, x, y, *, out=None) -> Tensor:
     x = x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype.np))
     y = y.to(dtype) if isinstance(y, Tensor) else Tensor._make(np.asarray(y, dtype=dtype.np))
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    broadcast_shape(broadcast_shape(cond.shape, x.shape), y.shape)  # PyTorch's message, not numpy's
     return _write_out("where", binary.Where.apply(cond.astype(bool), x, y), out, exact=True)
 
 

@@ -29,6 +29,7 @@ from .ops import binary, linalg, movement, reduce, scan, softmax, unary
 from .ops import index as index_ops
 
 return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
 return_types_sort = namedtuple("sort", ["values", "indices"])
 return_types_topk = namedtuple("topk", ["values", "indices"])
 
@@ -45,10 +46,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         if dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
             array = array.astype(dtypes.default_float.np)  # Tensor([1, 2]) is a float tensor, as in PyTorch
         self.array: np.ndarray = array
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._requires_grad = False
-        self._version = 0
+        self._counter = [0]  # the version counter, shared with views (_inplace.py)
         self.requires_grad = requires_grad
 
     @staticmethod
@@ -56,7 +57,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         """Wrap an op's result (always a plain Tensor); ``grad_fn`` set means it is part of a graph."""
         t = Tensor.__new__(Tensor)
         t.array = np.asarray(array)
-        t.grad, t.grad_fn, t._version = None, grad_fn, 0
+        t._grad, t.grad_fn, t._counter = None, grad_fn, [0]
         t._requires_grad = grad_fn is not None
         return t
 
@@ -75,6 +76,26 @@ class Tensor(Comparisons, InPlace, Conversions):
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        """Only None or a tensor of this tensor's shape and dtype, as PyTorch checks."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__module__}.{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                                   f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
+        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
@@ -137,13 +158,16 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _accumulate(self, grad: np.ndarray) -> None:
         """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed."""
-        if self.grad is None:
-            self.grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
+        if self._grad is None:
+            self._grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
         else:
-            self.grad.array += grad
+            self._grad.array += grad
 
     def detach(self) -> "Tensor":
-        return Tensor._make(self.array)
+        """The same memory, out of the graph; it shares the version counter (an in-place change shows)."""
+        t = Tensor._make(self.array)
+        t._counter = self._counter
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn, self._requires_grad = None, False
@@ -341,9 +365,17 @@ class Tensor(Comparisons, InPlace, Conversions):
         return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> "Tensor":
+        """min(max(x, min), max); bounds that are tensors broadcast and get gradients too."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return unary.Clamp.apply(self, min, max)
+        bounds = [b for b in (min, max) if b is not None]
+        dtype = dtypes.result_type(self, *bounds)
+        if not any(isinstance(b, Tensor) for b in bounds):
+            return unary.Clamp.apply(self.to(dtype), min, max)
+        lo, hi = (b if b is None else (b if isinstance(b, Tensor) else Tensor(b)).to(dtype) for b in (min, max))
+        for b in bounds:
+            broadcast_shape(self.shape, b.shape if isinstance(b, Tensor) else ())
+        return binary.ClampBounds.apply(self.to(dtype), lo, hi)
 
     clip = clamp
 
@@ -443,7 +475,12 @@ class Tensor(Comparisons, InPlace, Conversions):
     # ------------------------------------------------------------------ reductions
 
     def _dims(self, dim) -> tuple | None:
-        if dim is None:
+        """``dim`` as sorted non-negative dims; None (all dims) for None, ``[]`` or a 0-dim tensor, as in PyTorch."""
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            return None
+        if self.ndim == 0:
+            for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+                wrap_dim(d, 0)
             return None
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         return tuple(sorted(wrap_dim(d, self.ndim) for d in dims))
@@ -481,7 +518,12 @@ class Tensor(Comparisons, InPlace, Conversions):
                 raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
                                    "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
             return reduce.MaxAll.apply(self, largest)
-        return return_types_max(*reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest))
+        if self.ndim == 0:  # one element: itself, at index 0
+            wrap_dim(dim, 0)
+            return (return_types_max if largest else return_types_min)(
+                *reduce.MaxDim.apply(self.reshape(1), 0, False, largest))
+        values_indices = reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest)
+        return (return_types_max if largest else return_types_min)(*values_indices)
 
     def max(self, dim=None, keepdim: bool = False):
         """The largest element; with ``dim``, a (values, indices) pair along that dim."""
@@ -577,10 +619,12 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
 
     def squeeze(self, dim=None) -> "Tensor":
         """Drop size-1 dims: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
@@ -610,10 +654,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         return movement.Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        dims = list(range(self.ndim))
+        dims = list(range(max(self.ndim, 1)))  # a 0-dim tensor accepts dims 0 and -1, as in PyTorch
         a, b = wrap_dim(dim0, self.ndim), wrap_dim(dim1, self.ndim)
         dims[a], dims[b] = dims[b], dims[a]
-        return movement.Permute.apply(self, tuple(dims))
+        return movement.Permute.apply(self, tuple(dims[:self.ndim]))
 
     def t(self) -> "Tensor":
         if self.ndim > 2:
@@ -627,12 +671,18 @@ class Tensor(Comparisons, InPlace, Conversions):
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
                                f"equal to the number of dimensions in the tensor ({self.ndim})")
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        for i, n in enumerate(self.shape):
-            if n != 1 and n != shape[i + lead]:
-                raise RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the "
-                                   f"existing size ({n}) at non-singleton dimension {i + lead}.  "
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
+            n = self.shape[i - lead] if i >= lead else None
+            if n is None and sizes[i] < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            if n is not None and n != 1 and n != shape[i]:
+                raise RuntimeError(f"The expanded size of the tensor ({shape[i]}) must match the "
+                                   f"existing size ({n}) at non-singleton dimension {i}.  "
                                    f"Target sizes: {list(sizes)}.  Tensor sizes: {list(self.shape)}")
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
         return movement.Expand.apply(self, shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
@@ -644,9 +694,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         if len(set(wrapped)) != len(wrapped):
             raise RuntimeError(f"dims has duplicates, original flip dims size={len(dims)}, "
                                f"but unique flip dims size={len(set(wrapped))}")
-        if self.ndim == 0:
-            return self.clone()
-        return self[tuple(slice(None, None, -1) if d in wrapped else slice(None) for d in range(self.ndim))]
+        reverse = tuple(slice(None, None, -1) if d in wrapped else slice(None) for d in range(self.ndim))
+        return self[reverse].clone()  # a copy, not a view, as in PyTorch
 
     def roll(self, shifts, dims=None) -> "Tensor":
         """Shift elements along ``dims`` cyclically; without dims, along the flattened tensor."""

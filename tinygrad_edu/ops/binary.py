@@ -41,7 +41,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # each saves only what the other's gradient needs, as PyTorch: x * 2 keeps x free to change in place
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None)
         return x * y
 
     @staticmethod
@@ -57,7 +58,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         with np.errstate(divide="ignore", invalid="ignore"):  # x/0 gives inf or nan, as in PyTorch
             return x / y
 
@@ -103,6 +104,35 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         return np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+
+class ClampBounds(Function):
+    """z = min(max(x, lo), hi) with tensor bounds lo and/or hi (None: no bound), all broadcast.
+
+    With both bounds (PyTorch's formulas; when lo > hi, z = hi everywhere):
+        dz/dx = 1 where lo <= x <= hi,   dz/dlo = 1 where x < lo < hi,   dz/dhi = 1 where x > hi or hi < lo.
+    With one bound it is ``maximum(x, lo)`` (or ``minimum(x, hi)``): where x equals the bound,
+    x and the bound share the gradient, 1/2 each.
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        z = x if lo is None else np.maximum(x, lo)
+        return z if hi is None else np.minimum(z, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        if lo is not None and hi is not None:
+            masks = ((x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo))
+        else:
+            bound = lo if lo is not None else hi
+            beyond = x < bound if lo is not None else x > bound
+            tie = 0.5 * (x == bound)
+            masks = (~beyond - tie, beyond + tie)
+        return tuple(grad * m for m in masks)
 
 
 class Maximum(Function):
