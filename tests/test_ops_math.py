@@ -11,6 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import strategies as S
 import tinygrad_edu as te
@@ -120,6 +121,8 @@ def test_maximum_minimum_split_ties_half_half(dtype, data):
         check_against_torch(lambda a, b: getattr(a, name)(b), None, [x, y], dtype)
     check_against_torch(te.max, torch.max, [x, y], dtype)   # torch.max(a, b) is maximum
     check_against_torch(te.min, torch.min, [x, y], dtype)
+    check_against_torch(lambda a, b: a.max(b), None, [x, y], dtype)
+    check_against_torch(lambda a, b: a.min(b), None, [x, y], dtype)
 
 
 def test_binary_math_dtypes_and_errors():
@@ -217,6 +220,22 @@ def test_reduction_dtypes_and_errors():
     raise_the_same("lib.ones(2, 3).cumsum(2)", IndexError, "Dimension out of range")
 
 
+@EXAMPLES
+@given(data=st.data())
+def test_value_questions(data):
+    shape_x, shape_y = data.draw(S.broadcastable_shapes())
+    specials = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0, 1.0 + 1e-6, -2.0])
+    x = data.draw(hnp.arrays(np.float64, shape_x, elements=specials))
+    y = data.draw(hnp.arrays(np.float64, shape_y, elements=specials))
+    for name in ("isnan", "isinf", "isfinite"):
+        check_against_torch(lambda t: getattr(t, name)(), None, [x], requires_grad=False)
+        check_against_torch(*both(name), [x], requires_grad=False)
+    for kwargs in ({}, {"rtol": 0, "atol": 1e-5}, {"equal_nan": True}):
+        check_against_torch(lambda a, b: a.isclose(b, **kwargs), None, [x, y], requires_grad=False)
+        assert te.allclose(te.tensor(x), te.tensor(y), **kwargs) == torch.allclose(
+            torch.tensor(x), torch.tensor(y), **kwargs)
+
+
 # ---------------------------------------------------------------------------- matrix products
 
 @DTYPES
@@ -300,6 +319,8 @@ ERRORS = {
     "split sizes": ("lib.ones(5).split([2, 2])", RuntimeError,
                     "split_with_sizes expects split_sizes to sum exactly to 5 (input tensor's size at dimension 0), "
                     "but got split_sizes=[2, 2]"),
+    "isclose dtypes": ("lib.isclose(lib.ones(2), lib.ones(2, dtype=lib.float64))", RuntimeError,
+                       "Float did not match Double"),
     "roll dims": ("lib.ones(2, 3).roll((1, -1), (0,))", RuntimeError, "shifts and dimensions must align. shifts: 2, dims:1"),
 }
 

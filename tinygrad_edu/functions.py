@@ -131,14 +131,10 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
 
 def max(input: Tensor, dim=None, keepdim: bool = False):
     """The largest element; with ``dim``, (values, indices) along it; ``max(a, b)``: elementwise."""
-    if isinstance(dim, Tensor):
-        return input.maximum(dim)
     return input.max(dim, keepdim)
 
 
 def min(input: Tensor, dim=None, keepdim: bool = False):
-    if isinstance(dim, Tensor):
-        return input.minimum(dim)
     return input.min(dim, keepdim)
 
 

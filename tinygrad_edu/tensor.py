@@ -526,10 +526,15 @@ class Tensor(Comparisons, InPlace, Conversions):
         return (return_types_max if largest else return_types_min)(*values_indices)
 
     def max(self, dim=None, keepdim: bool = False):
-        """The largest element; with ``dim``, a (values, indices) pair along that dim."""
+        """The largest element; with ``dim``, a (values, indices) pair along that dim; ``x.max(y)`` with a
+        tensor y is ``maximum``."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
         return self._extreme(dim, keepdim, largest=True)
 
     def min(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
         return self._extreme(dim, keepdim, largest=False)
 
     def amax(self, dim=(), keepdim: bool = False) -> "Tensor":
