@@ -183,6 +183,8 @@ ERRORS = {
                        RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype"),
     "scatter reduce grad": ("lib.ones(2, 3, requires_grad=True).scatter(1, lib.tensor([[0]]), lib.ones(1, 1), "
                             "reduce='add').sum().backward()", RuntimeError, "derivative for aten::scatter is not implemented"),
+    "scatter reduce name": ("lib.ones(2, 3).scatter(1, lib.tensor([[0]]), 1.0, reduce='max')", RuntimeError,
+                            "reduce argument must be either add or multiply."),
     "index_select 2-D index": ("lib.ones(2, 3).index_select(1, lib.tensor([[0, 1]]))", IndexError,
                                "index_select(): Index is supposed to be a vector"),
     "index_select float index": ("lib.ones(2, 3).index_select(1, lib.tensor([0.]))", RuntimeError,
@@ -200,6 +202,7 @@ ERRORS = {
 
 
 @pytest.mark.parametrize("case", ERRORS)
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 def test_errors_read_like_torchs(case):
     raise_the_same(*ERRORS[case])
 

@@ -782,26 +782,19 @@ class Tensor(Comparisons, InPlace, Conversions):
         """A copy of self with self[i][index[i][j]] = src[i][j] (dim = 1); src may be a number (value).
         ``reduce="add"`` or ``"multiply"`` combines instead of replacing (no gradient then, as in PyTorch)."""
         src = value if src is None else src
+        if src is None:
+            raise TypeError("scatter() missing the values to write: pass src (a tensor) or value (a number)")
         sizes = (("src", src.shape),) if isinstance(src, Tensor) else ()
         d, idx = self._index_along("scatter", dim, index, sizes)
         if isinstance(src, Tensor) and src.dtype is not self.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if reduce not in (None, "add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        if not isinstance(src, Tensor):
+            src = np.asarray(src).astype(self.array.dtype)
         if reduce is not None:
-            return self._scatter_reduce(d, idx, src, reduce)
-        if isinstance(src, Tensor):
-            return index_ops.Scatter.apply(self, d, idx, src)
-        return index_ops.Scatter.apply(self, d, idx, np.asarray(src).astype(self.array.dtype))
-
-    def _scatter_reduce(self, d: int, idx: np.ndarray, src, reduce: str) -> "Tensor":
-        if reduce not in ("add", "multiply"):
-            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-        if self.requires_grad or getattr(src, "requires_grad", False):
-            raise RuntimeError("derivative for aten::scatter is not implemented")
-        values = src.array[tuple(slice(0, n) for n in idx.shape)] if isinstance(src, Tensor) else src
-        out = self.array.copy()
-        where = index_ops.positions(d, idx)
-        (np.add if reduce == "add" else np.multiply).at(out, where, np.broadcast_to(values, idx.shape))
-        return Tensor._make(out)
+            return index_ops.ScatterReduce.apply(self, d, idx, src, reduce)
+        return index_ops.Scatter.apply(self, d, idx, src)
 
     def scatter_add(self, dim: int, index: "Tensor", src: "Tensor") -> "Tensor":
         """A copy of self with src[i][j] added at self[i][index[i][j]] (dim = 1); repeated indices add up."""

@@ -83,3 +83,23 @@ class ScatterAdd(Function):
         gsrc = np.zeros(ctx.inputs[1].shape, dtype=grad.dtype)
         gsrc[ctx.covered] = grad[ctx.where]
         return grad, gsrc
+
+
+class ScatterReduce(Function):
+    """z = x with src[i][j][k] added to (``reduce="add"``) or multiplied into (``"multiply"``)
+    z[i][index[i][j][k]][k]   (for dim = 1); src may be a number.
+
+    PyTorch has no derivative for this form (scatter with ``reduce=``): backward raises its error.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, reduce):
+        where = positions(dim, index)
+        values = src if np.ndim(src) == 0 else src[_leading(index.shape)]
+        z = x.copy()
+        (np.add if reduce == "add" else np.multiply).at(z, where, np.broadcast_to(values, index.shape))
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
