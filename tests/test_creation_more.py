@@ -183,11 +183,14 @@ def test_the_fixture_restored_the_default_dtype():
 OUT = {  # name: (call with lib, out argument named OUT), input arrays are float32 unless the call says so
     "add": "lib.add(lib.ones(2, 2), 1, out=OUT)", "sub": "lib.sub(lib.ones(2), lib.ones(2), alpha=2, out=OUT)",
     "mul": "lib.mul(lib.ones(2), 3, out=OUT)", "div": "lib.div(lib.ones(2), 4, out=OUT)",
-    "matmul": "lib.matmul(lib.ones(2, 3), lib.ones(3, 2), out=OUT)", "mm": "lib.mm(lib.ones(2, 3), lib.ones(3, 1), out=OUT)",
+    "matmul": "lib.matmul(lib.ones(2, 3), lib.ones(3, 2), out=OUT)",
+    "mm": "lib.mm(lib.ones(2, 3), lib.ones(3, 1), out=OUT)",
     "exp": "lib.exp(lib.zeros(3), out=OUT)", "sin": "lib.sin(lib.ones(3), out=OUT)",
     "sum": "lib.sum(lib.ones(2, 3), 1, out=OUT)", "cat": "lib.cat([lib.ones(2), lib.zeros(1)], out=OUT)",
-    "stack": "lib.stack([lib.ones(2), lib.zeros(2)], out=OUT)", "maximum": "lib.maximum(lib.ones(2), lib.zeros(2), out=OUT)",
-    "cumsum": "lib.cumsum(lib.ones(3), 0, out=OUT)", "where": "lib.where(lib.tensor([True, False]), lib.ones(2), lib.zeros(2), out=OUT)",
+    "stack": "lib.stack([lib.ones(2), lib.zeros(2)], out=OUT)",
+    "maximum": "lib.maximum(lib.ones(2), lib.zeros(2), out=OUT)",
+    "cumsum": "lib.cumsum(lib.ones(3), 0, out=OUT)",
+    "where": "lib.where(lib.tensor([True, False]), lib.ones(2), lib.zeros(2), out=OUT)",
     "clamp": "lib.clamp(lib.arange(4.), 1, 2, out=OUT)", "pow": "lib.pow(lib.ones(2) * 3, 2, out=OUT)",
     "bmm": "lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1), out=OUT)",
 }

@@ -64,8 +64,8 @@ def test_scatter_with_a_tensor_and_a_number(dtype, data):
     check_against_torch(lambda t, i, s: t.scatter(dim, i, s), None, [x, index, larger], dtype,
                         requires_grad=(True, False, False))
     check_against_torch(lambda t, i: t.scatter(dim, i, 2.5), None, [x, index], dtype)
-    check_against_torch(lambda t, i: te.scatter(t, dim, i, value=-1.0), lambda t, i: torch.scatter(t, dim, i, value=-1.0),
-                        [x, index], dtype)
+    check_against_torch(lambda t, i: te.scatter(t, dim, i, value=-1.0),
+                        lambda t, i: torch.scatter(t, dim, i, value=-1.0), [x, index], dtype)
 
 
 @DTYPES
@@ -133,8 +133,8 @@ def test_sort_and_topk_on_distinct_values(dtype, data, largest):
     check_against_torch(lambda t: t.sort(dim, descending=largest), None, [x], dtype)
     check_against_torch(lambda t: t.argsort(dim, descending=largest), None, [x], dtype)
     check_against_torch(lambda t: t.topk(k, dim, largest), None, [x], dtype)
-    check_against_torch(lambda t: te.topk(t, k, dim=dim, largest=largest), lambda t: torch.topk(t, k, dim=dim, largest=largest),
-                        [x], dtype)
+    check_against_torch(lambda t: te.topk(t, k, dim=dim, largest=largest),
+                        lambda t: torch.topk(t, k, dim=dim, largest=largest), [x], dtype)
 
 
 def test_results_are_named_like_torchs():
@@ -156,7 +156,8 @@ def test_nan_sorts_as_the_largest_value():
 
 def test_dtypes_and_zero_dim_inputs():
     for expr in ["lib.tensor([[3, 1, 2]]).sort(1).values", "lib.tensor([True, False]).sort().indices",
-                 "lib.tensor(3.).sort().values", "lib.tensor(3.).topk(1).indices", "lib.tensor([5, 1, 4]).topk(2).values",
+                 "lib.tensor(3.).sort().values", "lib.tensor(3.).topk(1).indices",
+                 "lib.tensor([5, 1, 4]).topk(2).values",
                  "lib.tensor([[1, 2, 3]]).long().masked_fill(lib.tensor([True, False, True]), 2.7)",
                  "lib.tensor([[1., 2]]).masked_fill(lib.ones(2, 1, 2, dtype=lib.bool), 9.)",
                  "lib.arange(6).reshape(2, 3).gather(1, lib.tensor([[2, 0]], dtype=lib.int32))",
@@ -182,20 +183,24 @@ ERRORS = {
     "scatter dtypes": ("lib.ones(2, 3).scatter(1, lib.tensor([[0, 1]]), lib.ones(1, 2, dtype=lib.float64))",
                        RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype"),
     "scatter reduce grad": ("lib.ones(2, 3, requires_grad=True).scatter(1, lib.tensor([[0]]), lib.ones(1, 1), "
-                            "reduce='add').sum().backward()", RuntimeError, "derivative for aten::scatter is not implemented"),
+                            "reduce='add').sum().backward()", RuntimeError,
+                            "derivative for aten::scatter is not implemented"),
     "scatter reduce name": ("lib.ones(2, 3).scatter(1, lib.tensor([[0]]), 1.0, reduce='max')", RuntimeError,
                             "reduce argument must be either add or multiply."),
     "index_select 2-D index": ("lib.ones(2, 3).index_select(1, lib.tensor([[0, 1]]))", IndexError,
                                "index_select(): Index is supposed to be a vector"),
     "index_select float index": ("lib.ones(2, 3).index_select(1, lib.tensor([0.]))", RuntimeError,
                                  "index_select(): Expected dtype int32 or int64 for index"),
-    "index_select negative": ("lib.ones(2, 3).index_select(0, lib.tensor([-1]))", IndexError, "index out of range in self"),
+    "index_select negative": ("lib.ones(2, 3).index_select(0, lib.tensor([-1]))", IndexError,
+                              "index out of range in self"),
     "masked_fill int mask": ("lib.ones(3).masked_fill(lib.tensor([1, 0, 1]), 9.)", RuntimeError,
                              "masked_fill_ only supports boolean masks, but got mask with dtype"),
     "masked_fill mask shape": ("lib.ones(2, 3).masked_fill(lib.tensor([True, False]), 9.)", RuntimeError,
-                               "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1"),
+                               "The size of tensor a (2) must match the size of tensor b (3) at non-singleton "
+                               "dimension 1"),
     "masked_fill value dims": ("lib.ones(3).masked_fill(lib.tensor([True, False, True]), lib.ones(3))", RuntimeError,
-                               "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 dimension(s)."),
+                               "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 "
+                               "dimension(s)."),
     "topk k": ("lib.ones(2, 3).topk(4)", RuntimeError, "selected index k out of range"),
     "sort dim": ("lib.ones(2, 3).sort(2)", IndexError, "Dimension out of range"),
 }

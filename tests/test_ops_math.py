@@ -126,7 +126,8 @@ def test_maximum_minimum_split_ties_half_half(dtype, data):
 
 
 def test_binary_math_dtypes_and_errors():
-    for expr in ["lib.maximum(lib.tensor([1, 5]), lib.tensor([3., 2.]))", "lib.tensor([1, 2]).atan2(lib.tensor([3, 1]))",
+    for expr in ["lib.maximum(lib.tensor([1, 5]), lib.tensor([3., 2.]))",
+                 "lib.tensor([1, 2]).atan2(lib.tensor([3, 1]))",
                  "lib.minimum(lib.tensor([True, False]), lib.tensor([0, 2]))", "lib.tensor([1, 2]).square()",
                  "lib.tensor([True, False]).square()"]:
         assert_same_tensor(eval(expr, {"lib": te}), eval(expr, {"lib": torch}), 1e-6, 0, expr)
@@ -203,8 +204,8 @@ def test_cumsum(dtype, data):
     shape, dim = data.draw(S.shape_and_dim())
     x = data.draw(S.arrays(shape))
     check_against_torch(lambda t: t.cumsum(dim), None, [x], dtype)
-    check_against_torch(lambda t: te.cumsum(t, dim, dtype=te.float64), lambda t: torch.cumsum(t, dim, dtype=torch.float64),
-                        [x], dtype)
+    check_against_torch(lambda t: te.cumsum(t, dim, dtype=te.float64),
+                        lambda t: torch.cumsum(t, dim, dtype=torch.float64), [x], dtype)
 
 
 def test_reduction_dtypes_and_errors():
@@ -290,16 +291,20 @@ ERRORS = {
     "addmm shapes": ("lib.addmm(lib.ones(3), lib.ones(2, 3), lib.ones(4, 3))", RuntimeError,
                      "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x3)"),
     "addmm input": ("lib.addmm(lib.ones(5), lib.ones(2, 3), lib.ones(3, 3))", RuntimeError,
-                    "The expanded size of the tensor (3) must match the existing size (5) at non-singleton dimension 1"),
-    "outer dims": ("lib.outer(lib.ones(3, 1), lib.ones(3))", RuntimeError, "outer: Expected 1-D argument self, but got 2-D"),
+                    "The expanded size of the tensor (3) must match the existing size (5) at non-singleton "
+                    "dimension 1"),
+    "outer dims": ("lib.outer(lib.ones(3, 1), lib.ones(3))", RuntimeError,
+                   "outer: Expected 1-D argument self, but got 2-D"),
     "dot sizes": ("lib.dot(lib.ones(3), lib.ones(4))", RuntimeError,
                   "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of elements, "
                   "but got 3 and 4 elements respectively"),
-    "dot dims": ("lib.dot(lib.ones(3, 1), lib.ones(3))", RuntimeError, "1D tensors expected, but got 2D and 1D tensors"),
+    "dot dims": ("lib.dot(lib.ones(3, 1), lib.ones(3))", RuntimeError,
+                 "1D tensors expected, but got 2D and 1D tensors"),
     "dot dtypes": ("lib.dot(lib.ones(3), lib.ones(3, dtype=lib.float64))", RuntimeError,
                    "dot : expected both vectors to have same dtype, but found Float and Double"),
     "einsum sizes": ("lib.einsum('ij,jk->ik', lib.ones(2, 3), lib.ones(4, 5))", RuntimeError,
-                     "einsum(): subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3"),
+                     "einsum(): subscript j has size 4 for operand 1 which does not broadcast with previously "
+                     "seen size 3"),
     "einsum few": ("lib.einsum('ij,jk->ik', lib.ones(2, 3))", RuntimeError,
                    "einsum(): fewer operands were provided than specified in the equation"),
     "einsum many": ("lib.einsum('ij', lib.ones(2, 3), lib.ones(2, 3))", RuntimeError,
@@ -313,7 +318,8 @@ ERRORS = {
                         "einsum(): subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"),
     "fro over 3 dims": ("lib.ones(2, 2, 2).norm('fro', (0, 1, 2))", RuntimeError,
                         "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"),
-    "squeeze twice": ("lib.ones(1, 2).squeeze((0, 0))", RuntimeError, "dim 0 appears multiple times in the list of dims"),
+    "squeeze twice": ("lib.ones(1, 2).squeeze((0, 0))", RuntimeError,
+                      "dim 0 appears multiple times in the list of dims"),
     "softmax int dtype": ("lib.ones(2).softmax(0, dtype=lib.int64)", NotImplementedError, "not implemented for 'Long'"),
     "chunk 0": ("lib.ones(5).chunk(0)", RuntimeError, "chunk expects `chunks` to be greater than 0, got: 0"),
     "split sizes": ("lib.ones(5).split([2, 2])", RuntimeError,
@@ -321,7 +327,8 @@ ERRORS = {
                     "but got split_sizes=[2, 2]"),
     "isclose dtypes": ("lib.isclose(lib.ones(2), lib.ones(2, dtype=lib.float64))", RuntimeError,
                        "Float did not match Double"),
-    "roll dims": ("lib.ones(2, 3).roll((1, -1), (0,))", RuntimeError, "shifts and dimensions must align. shifts: 2, dims:1"),
+    "roll dims": ("lib.ones(2, 3).roll((1, -1), (0,))", RuntimeError,
+                  "shifts and dimensions must align. shifts: 2, dims:1"),
 }
 
 
@@ -353,7 +360,8 @@ def test_flip_roll_split_chunk_unbind(dtype, data):
 @given(data=st.data())
 def test_squeeze_of_several_dims(data):
     shape = data.draw(S.shapes(min_dims=1, max_side=2))
-    dims = tuple(data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), max_size=len(shape), unique_by=lambda d: d % len(shape))))
+    dims = tuple(data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), max_size=len(shape),
+                                    unique_by=lambda d: d % len(shape))))
     check_against_torch(lambda t: t.squeeze(dims), None, [np.ones(shape)], "float64")
     check_against_torch(lambda t: te.squeeze(t, dims), lambda t: torch.squeeze(t, dims), [np.ones(shape)], "float64")
 
@@ -361,8 +369,8 @@ def test_squeeze_of_several_dims(data):
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_with_dtype(name):
     x = np.random.default_rng(0).standard_normal((3, 4))
-    check_against_torch(lambda t: getattr(t, name)(1, dtype=te.float64), lambda t: getattr(t, name)(1, dtype=torch.float64),
-                        [x], "float32")
+    check_against_torch(lambda t: getattr(t, name)(1, dtype=te.float64),
+                        lambda t: getattr(t, name)(1, dtype=torch.float64), [x], "float32")
     check_against_torch(lambda t: getattr(te, name)(t, 0, dtype=te.float64),
                         lambda t: getattr(torch, name)(t, 0, dtype=torch.float64), [x], "float32")
 
