@@ -217,6 +217,35 @@ def test_out_writes_into_the_given_tensor(name, out):
     assert_same_tensor(results[0], results[1], 1e-6, 0, name)
 
 
+CREATION_OUT = ["lib.zeros(2, 3, out=OUT)", "lib.ones(2, out=OUT)", "lib.full((2,), 7, out=OUT)",
+                "lib.arange(4, out=OUT)", "lib.linspace(0, 1, 5, out=OUT)", "lib.logspace(0, 2, 3, out=OUT)",
+                "lib.eye(3, out=OUT)", "lib.empty(2, out=OUT).shape and lib.zeros(2, out=OUT)"]
+
+
+@pytest.mark.parametrize("code", CREATION_OUT)
+@pytest.mark.parametrize("out", ["lib.empty(0)", "lib.empty(0, dtype=lib.float64)", "lib.empty(0, dtype=lib.int64)"])
+def test_out_on_creation_functions_takes_outs_dtype(code, out):
+    results = []
+    for lib in (te, torch):
+        target = eval(out, {"lib": lib})
+        assert eval(code, {"lib": lib, "OUT": target}) is target
+        results.append(target)
+    assert_same_tensor(results[0], results[1], 1e-6, 0, code)
+
+
+@pytest.mark.parametrize("code", ["lib.rand(2, 3, out=OUT)", "lib.randn(4, out=OUT)", "lib.randint(5, (3,), out=OUT)",
+                                  "lib.randperm(4, out=OUT)"])
+def test_out_on_random_creation_functions(code):
+    # random values differ between the engines: same shape and dtype (out's), and out itself returned
+    targets = []
+    for lib in (te, torch):
+        target = lib.empty(0, dtype=lib.float64)
+        assert eval(code, {"lib": lib, "OUT": target}) is target
+        targets.append(target)
+    assert tuple(targets[0].shape) == tuple(targets[1].shape)
+    assert dtype_name(targets[0]) == dtype_name(targets[1]) == "float64"
+
+
 def test_out_resizes_a_nonempty_tensor_with_torchs_warning_and_keeps_its_dtype():
     for lib in (te, torch):
         out = lib.ones(3, dtype=lib.float64)
@@ -235,6 +264,8 @@ OUT_ERRORS = {
                        "result type Float can't be cast to the desired output type Long"),
     "int into bool": ("lib.add(lib.tensor([1]), 1, out=lib.zeros(1, dtype=lib.bool))", RuntimeError,
                       "result type Long can't be cast to the desired output type Bool"),
+    "creation dtype and out": ("lib.zeros(2, dtype=lib.float64, out=lib.empty(0))", RuntimeError,
+                               "dtype Double does not match dtype of out parameter (Float)"),
     "mm into double": ("lib.mm(lib.ones(2, 2), lib.ones(2, 2), out=lib.zeros(1, dtype=lib.float64))", RuntimeError,
                        "Expected out tensor to have dtype float, but got double instead"),
     "gather into double": ("lib.gather(lib.ones(2), 0, lib.tensor([0]), out=lib.zeros(1, dtype=lib.float64))",

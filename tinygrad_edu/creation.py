@@ -3,13 +3,15 @@
 Random tensors come from the engine's own generator (``tinygrad_edu.manual_seed``), so
 the same seed gives the same numbers. Every function takes ``dtype=`` (floats default to
 ``get_default_dtype()``) and ``device=``, where only the CPU is accepted (``_device.device``
-names any other device in its error).
+names any other device in its error); those that take ``out=`` in PyTorch write into it, in
+out's dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import dtypes
+from .functions import _write_out
 from .random import numpy_generator
 from ._convert import to_array
 from ._device import device as _device
@@ -30,6 +32,21 @@ def _new(array: np.ndarray, requires_grad: bool, device=None) -> Tensor:
     t = Tensor._make(array)
     t.requires_grad = requires_grad
     return t
+
+
+def _out_dtype(dtype, out: Tensor | None):
+    """With ``out=``, values are made in out's dtype; a different ``dtype`` is refused, as in PyTorch."""
+    if out is None:
+        return dtype
+    if dtype is not None and dtypes.to_dtype(dtype) is not out.dtype:
+        raise RuntimeError(f"dtype {dtypes.to_dtype(dtype).scalar_name} does not match dtype of out parameter "
+                           f"({out.dtype.scalar_name})")
+    return out.dtype
+
+
+def _into(name: str, result: Tensor, out: Tensor | None) -> Tensor:
+    """``result``, or ``out`` holding it (resized to its shape) when ``out=`` is given."""
+    return result if out is None else _write_out(name, result, out)
 
 
 def _float_type(dtype) -> np.dtype:
@@ -68,23 +85,29 @@ def numel(t: Tensor) -> int:
     return t.numel()
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
+def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype = _out_dtype(dtype, out)
+    result = _new(np.zeros(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
+    return _into("zeros", result, out)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
+def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype = _out_dtype(dtype, out)
+    result = _new(np.ones(_shape(size), dtype=_float_type(dtype)), requires_grad, device)
+    return _into("ones", result, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uninitialised in PyTorch; here zero-filled, so a learner never prints garbage."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*size, out=out, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False, *, out=None) -> Tensor:
+    dtype = _out_dtype(dtype, out)
     if dtype is None:
         dtype = to_array(fill_value).dtype
-    return _new(np.full(_shape((size,)), fill_value, dtype=dtypes.to_dtype(dtype).np), requires_grad, device)
+    result = _new(np.full(_shape((size,)), fill_value, dtype=dtypes.to_dtype(dtype).np), requires_grad, device)
+    return _into("full", result, out)
 
 
 def _like(t: Tensor, dtype) -> np.dtype:
@@ -115,18 +138,22 @@ def _random_float_type(name: str, dtype) -> np.dtype:
     return np_dtype
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
+    dtype = _out_dtype(dtype, out)
     np_dtype = _random_float_type("randn", dtype)
     array = numpy_generator(generator).standard_normal(_shape(size), dtype=np.float64)
-    return _new(array.astype(np_dtype), requires_grad, device)
+    result = _new(array.astype(np_dtype), requires_grad, device)
+    return _into("randn", result, out)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
+    dtype = _out_dtype(dtype, out)
     np_dtype = _random_float_type("rand", dtype)
     array = numpy_generator(generator).random(_shape(size), dtype=np.float64)
-    return _new(array.astype(np_dtype), requires_grad, device)
+    result = _new(array.astype(np_dtype), requires_grad, device)
+    return _into("rand", result, out)
 
 
 def rand_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -137,16 +164,18 @@ def randn_like(t: Tensor, *, dtype=None, device=None, requires_grad: bool = Fals
     return randn(t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None,
+def randint(low: int, high: int | None = None, size=(), *, generator=None, out=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Random integers in [low, high), int64 unless ``dtype`` says otherwise; ``randint(high, size)``
     starts at 0, as in PyTorch."""
+    dtype = _out_dtype(dtype, out)
     if high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if high is not None else size
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     array = numpy_generator(generator).integers(low, high, size=_shape((size,)))
-    return _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
+    result = _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
+    return _into("randint", result, out)
 
 
 def randint_like(t: Tensor, low: int, high: int | None = None, *, dtype=None, device=None,
@@ -156,43 +185,53 @@ def randint_like(t: Tensor, low: int, high: int | None = None, *, dtype=None, de
     return randint(low, high, t.shape, dtype=dtype or t.dtype, device=device, requires_grad=requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 unless ``dtype`` says otherwise)."""
+    dtype = _out_dtype(dtype, out)
     array = numpy_generator(generator).permutation(n)
-    return _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
+    result = _new(array.astype(dtypes.to_dtype(dtype or dtypes.int64).np), requires_grad, device)
+    return _into("randperm", result, out)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False, *, out=None) -> Tensor:
     """Values start, start+step, ... below end; integers unless any argument is a float."""
+    dtype = _out_dtype(dtype, out)
     if end is None:
         start, end = 0, start
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.default_float if is_float else dtypes.int64
-    return _new(np.arange(start, end, step).astype(dtypes.to_dtype(dtype).np), requires_grad, device)
+    result = _new(np.arange(start, end, step).astype(dtypes.to_dtype(dtype).np), requires_grad, device)
+    return _into("arange", result, out)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included (one step: just start)."""
+    dtype = _out_dtype(dtype, out)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _new(np.linspace(float(start), float(end), steps).astype(_float_type(dtype)), requires_grad, device)
+    result = _new(np.linspace(float(start), float(end), steps).astype(_float_type(dtype)), requires_grad, device)
+    return _into("linspace", result, out)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """base ** linspace(start, end, steps)."""
+    dtype = _out_dtype(dtype, out)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     exponents = np.linspace(float(start), float(end), steps)
-    return _new(np.power(float(base), exponents).astype(_float_type(dtype)), requires_grad, device)
+    result = _new(np.power(float(base), exponents).astype(_float_type(dtype)), requires_grad, device)
+    return _into("logspace", result, out)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dtype = _out_dtype(dtype, out)
     for name, k in (("n", n), ("m", m)):
         if k is not None and k < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {k}")
-    return _new(np.eye(n, m, dtype=_float_type(dtype)), requires_grad, device)
+    result = _new(np.eye(n, m, dtype=_float_type(dtype)), requires_grad, device)
+    return _into("eye", result, out)
 
 
 def _legacy_constructor(dtype: dtypes.dtype, name: str):

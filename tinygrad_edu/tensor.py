@@ -283,9 +283,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         """beta * self + alpha * (mat1 @ mat2); with beta = 0, self is ignored (a nan in it too)."""
         product = mat1.mm(mat2)
         base = self.expand(product.shape)
-        if beta == 0:
-            return product * alpha + binary.Where.apply(np.zeros((), dtype=bool), base, Tensor._make(
-                np.zeros((), dtype=base.array.dtype)))
+        if beta == 0:  # self's values are never read (nor its nans); its gradient is 0, as in PyTorch
+            return product * alpha + base.masked_fill(Tensor._make(np.array(True)), 0)
         return base * beta + product * alpha
 
     def outer(self, vec2) -> "Tensor":
