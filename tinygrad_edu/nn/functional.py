@@ -196,25 +196,26 @@ def _class_rows(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
     (N, d1, ..., dk) (K-dimensional, as in segmentation): the class dim moves last and the rest
     flattens, so one op serves every case. Errors are PyTorch's.
     """
-    if target.dtype not in (dtypes.int64, dtypes.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
     if input.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    if input.ndim == 1:
-        if target.ndim > 1 or target.numel() != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
-        return input.reshape(1, -1), target.array.reshape(1)
-    batch = target.shape[0] if target.ndim else 0
-    if batch != input.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
-    if input.ndim == 2:
-        if target.ndim != 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        return input, target.array
+    if input.ndim > 1:
+        batch = target.shape[0] if target.ndim else 0
+        if batch != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+        if target.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
+    if input.ndim > 2 and tuple(target.shape) != expected:
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    rows = input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
+    if input.ndim == 1 and target.numel() != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
+    if input.ndim == 1:
+        return input.reshape(1, -1), target.array.reshape(1)
+    rows = input if input.ndim == 2 else input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
     return rows, target.array.reshape(-1)
 
 
@@ -267,12 +268,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
     d/dx = softmax(x) - onehot(y) (per sample, before the reduction).
     """
-    class_dim = 1 if input.ndim > 1 else 0
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    class_dim = 0 if input.ndim == 1 else 1
+    if target.shape == input.shape and not target.dtype.is_floating_point:  # probabilities, by shape alone
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                           f"got {target.dtype.scalar_name}")
     logp = input.log_softmax(class_dim)
-    if target.shape == input.shape:  # class probabilities, as PyTorch decides: by shape alone
-        if not target.dtype.is_floating_point:
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, "
-                               f"got {target.dtype.name.capitalize()}")
+    if target.shape == input.shape:
         terms = target * logp
         if weight is not None:  # weight (C,) along the class dim
             terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - 2))
