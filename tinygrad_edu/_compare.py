@@ -54,15 +54,21 @@ class Comparisons:
     def __or__(self, other) -> "Tensor":
         return self._compare(np.logical_or, other)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def _arg_extreme(self, dim, keepdim: bool, largest: bool) -> "Tensor":
+        name = "argmax" if largest else "argmin"
+        if self.dtype.name == "bool":
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
-            return self._make(np.int64(np.argmax(self.array)))
-        return self.max(dim, keepdim).indices
+            if self.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            return self._make(np.int64(np.argmax(self.array) if largest else np.argmin(self.array)))
+        return self._extreme(dim, keepdim, largest, name).indices
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return self._arg_extreme(dim, keepdim, largest=True)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        if dim is None:
-            return self._make(np.int64(np.argmin(self.array)))
-        return self.min(dim, keepdim).indices
+        return self._arg_extreme(dim, keepdim, largest=False)
 
     def _logical_reduce(self, numpy_op, dim, keepdim: bool) -> "Tensor":
         axis = None if dim is None else tuple(wrap_dim(d, self.ndim) for d in (

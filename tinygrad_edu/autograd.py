@@ -90,10 +90,10 @@ class Function:
         """PyTorch's text: which saved tensor changed, the op that made it, its version then and now."""
         from .dtypes import from_numpy_dtype
         producer = self if tensor is None else tensor.grad_fn
-        made_by = "" if producer is None else f", which is output 0 of {type(producer).__name__}"
+        made_by = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
         return (f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [tinygrad_edu.{from_numpy_dtype(array.dtype).scalar_name}Tensor "
-                f"{list(array.shape)}]{made_by}, is at version {now}; expected version {version} instead. "
+                f"{list(array.shape)}]{made_by} is at version {now}; expected version {version} instead. "
                 f"Hint: {self.name} saved it for backward; clone() it before changing it in place, "
                 f"or change it after backward().")
 

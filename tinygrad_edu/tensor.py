@@ -20,7 +20,8 @@ import numpy as np
 
 from . import autograd, dtypes
 from ._compare import Comparisons
-from ._convert import Conversions, broadcast_shape, index_array, resolve_shape, to_array, true_div_type, wrap_dim
+from ._convert import (Conversions, broadcast_shape, index_array, refuse_bool_sub, resolve_shape, to_array,
+                       true_div_type, wrap_dim)
 from ._device import CPU, device
 from ._inplace import InPlace
 from ._size import Size
@@ -196,6 +197,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Add, other if alpha == 1 else other * alpha)
 
     def sub(self, other, alpha=1) -> "Tensor":
+        refuse_bool_sub(self, other)
         return self._binary(binary.Sub, other if alpha == 1 else other * alpha)
 
     def mul(self, other) -> "Tensor":
@@ -205,6 +207,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Div, other, dtype=true_div_type(self, other))
 
     def pow(self, exponent) -> "Tensor":
+        if self.dtype is dtypes.bool_ and dtypes.result_type(self, exponent) is dtypes.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         return self._binary(binary.Pow, exponent)
 
     __add__ = add
@@ -218,6 +222,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Add, other, reverse=True)
 
     def __rsub__(self, other) -> "Tensor":
+        refuse_bool_sub(self, other)
         return self._binary(binary.Sub, other, reverse=True)
 
     def __rmul__(self, other) -> "Tensor":
@@ -248,14 +253,15 @@ class Tensor(Comparisons, InPlace, Conversions):
                                f"but they are {a.ndim}D and {b.ndim}D")
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.dtype is not b.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}")
         if k_a != k_b:
             left = "x".join(map(str, a.shape[-2:] if a.ndim > 1 else (1,) + tuple(a.shape)))
             right = "x".join(map(str, b.shape[-2:] if b.ndim > 1 else tuple(b.shape) + (1,)))
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
         if a.ndim > 2 or b.ndim > 2:
             broadcast_shape(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
-        dtype = dtypes.result_type(a, b)
-        return linalg.MatMul.apply(a.to(dtype), b.to(dtype))
+        return linalg.MatMul.apply(a, b)
 
     __matmul__ = matmul
 
@@ -355,12 +361,14 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def abs(self) -> "Tensor":
         if self.dtype is dtypes.bool_:
-            raise NotImplementedError("\"abs\" not implemented for 'Bool'")
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         return unary.Abs.apply(self)
 
     __abs__ = abs
 
     def relu(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("Boolean inputs not supported for relu")
         return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> "Tensor":
@@ -458,18 +466,20 @@ class Tensor(Comparisons, InPlace, Conversions):
     sgn = sign
 
     def _softmax_input(self, name: str, dtype) -> "Tensor":
-        """``dtype=`` casts the input first (as PyTorch does, to avoid overflow) and must be a float type.
-        Without it an integer tensor becomes float32 (torch refuses it: a deliberate difference)."""
-        x = self.to(dtype) if dtype is not None else self._float()
+        """``dtype=`` casts the input first (as PyTorch does, against overflow); an integer input is
+        refused, as PyTorch has no integer kernel for it."""
+        x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:
-            raise NotImplementedError(f'"{name}" not implemented for \'{x.dtype.scalar_name}\'')
+            raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for '{x.dtype.scalar_name}'")
         return x
 
     def softmax(self, dim: int, dtype=None) -> "Tensor":
-        return softmax.Softmax.apply(self._softmax_input("softmax", dtype), wrap_dim(dim, self.ndim))
+        dim = wrap_dim(dim, self.ndim)
+        return softmax.Softmax.apply(self._softmax_input("softmax", dtype), dim)
 
     def log_softmax(self, dim: int, dtype=None) -> "Tensor":
-        return softmax.LogSoftmax.apply(self._softmax_input("log_softmax", dtype), wrap_dim(dim, self.ndim))
+        dim = wrap_dim(dim, self.ndim)
+        return softmax.LogSoftmax.apply(self._softmax_input("log_softmax", dtype), dim)
 
     # ------------------------------------------------------------------ reductions
 
@@ -477,12 +487,11 @@ class Tensor(Comparisons, InPlace, Conversions):
         """``dim`` as sorted non-negative dims; None (all dims) for None, ``[]`` or a 0-dim tensor, as in PyTorch."""
         if dim is None or (isinstance(dim, (tuple, list)) and not dim):
             return None
-        if self.ndim == 0:
-            for d in dim if isinstance(dim, (tuple, list)) else (dim,):
-                wrap_dim(d, 0)
-            return None
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        return tuple(sorted(wrap_dim(d, self.ndim) for d in dims))
+        dims = [wrap_dim(d, self.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        for d in dims:
+            if dims.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return None if self.ndim == 0 else tuple(sorted(dims))
 
     def _count(self, dims: tuple | None) -> int:
         """How many elements a reduction over ``dims`` (all when None) combines."""
@@ -503,20 +512,26 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.sum(dims, keepdim) / self._count(dims)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False) -> "Tensor":
+        """mean((x - mean(x))^2) with n - 1 in the denominator (unbiased); nan where n - 1 <= 0, as PyTorch."""
+        if not self.dtype.is_floating_point:
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         dims = self._dims(dim)
         count = self._count(dims)
         centered = self - self.mean(dims, keepdim=True)
-        return (centered * centered).sum(dims, keepdim) / (count - 1 if unbiased else count)
+        return (centered * centered).sum(dims, keepdim) / (max(count - 1, 0) if unbiased else count)
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False) -> "Tensor":
         return self.var(dim, unbiased, keepdim).sqrt()
 
-    def _extreme(self, dim, keepdim, largest: bool):
+    def _extreme(self, dim, keepdim, largest: bool, name: str = ""):
+        name = name or ("max" if largest else "min")
         if dim is None:
             if self.numel() == 0:
-                raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                    "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
             return reduce.MaxAll.apply(self, largest)
+        if self.ndim and self.shape[wrap_dim(dim, self.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, self.ndim)} to have non-zero size.")
         if self.ndim == 0:  # one element: itself, at index 0
             wrap_dim(dim, 0)
             return (return_types_max if largest else return_types_min)(
@@ -650,7 +665,7 @@ class Tensor(Comparisons, InPlace, Conversions):
     def permute(self, *dims) -> "Tensor":
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        dims = tuple(wrap_dim(d, self.ndim) for d in dims)
+        dims = tuple(wrap_dim(d, self.ndim) for d in dims) if len(dims) == self.ndim else dims
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                                f"the length of the desired ordering of dimensions i.e. input.dim() = "
@@ -750,7 +765,10 @@ class Tensor(Comparisons, InPlace, Conversions):
     # ------------------------------------------------------------------ indexing
 
     def __getitem__(self, index) -> "Tensor":
-        return movement.Index.apply(self, index_array(index))
+        try:
+            return movement.Index.apply(self, index_array(index))
+        except IndexError as e:  # numpy says "axis" where PyTorch says "dimension"
+            raise IndexError(str(e).replace("for axis", "for dimension")) from None
 
     def _index_along(self, op: str, dim: int, index: "Tensor", sizes=()) -> tuple:
         """Check an index tensor for gather/scatter along ``dim``: its dtype, dims, sizes and range."""

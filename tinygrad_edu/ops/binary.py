@@ -109,10 +109,12 @@ class Where(Function):
 class ClampBounds(Function):
     """z = min(max(x, lo), hi) with tensor bounds lo and/or hi (None: no bound), all broadcast.
 
-    With both bounds (PyTorch's formulas; when lo > hi, z = hi everywhere):
-        dz/dx = 1 where lo <= x <= hi,   dz/dlo = 1 where x < lo < hi,   dz/dhi = 1 where x > hi or hi < lo.
-    With one bound it is ``maximum(x, lo)`` (or ``minimum(x, hi)``): where x equals the bound,
-    x and the bound share the gradient, 1/2 each.
+    With one bound it is ``maximum(x, lo)`` (or ``minimum(x, hi)``): the larger one gets the
+    gradient, and where x equals the bound they share it, 1/2 each. With both bounds (PyTorch's
+    rule, read off its results):
+        lo < hi:  dz/dx = 1 inside, dz/dlo = 1 below lo, dz/dhi = 1 above hi; 1/2 each at a tie;
+        lo = hi:  z = hi, the gradient goes to x where x = lo, else to the bound x is beyond;
+        lo > hi:  z = hi everywhere: dz/dhi = 1.
     """
     broadcasts = True
 
@@ -126,13 +128,16 @@ class ClampBounds(Function):
     def backward(ctx, grad):
         x, lo, hi = ctx.saved_tensors
         if lo is not None and hi is not None:
-            masks = ((x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo))
-        else:
-            bound = lo if lo is not None else hi
-            beyond = x < bound if lo is not None else x > bound
-            tie = 0.5 * (x == bound)
-            masks = (~beyond - tie, beyond + tie)
-        return tuple(grad * m for m in masks)
+            below, equal, above = lo < hi, lo == hi, lo > hi
+            at_lo, at_hi = 0.5 * (x == lo), 0.5 * (x == hi)
+            gx = below * (((x > lo) & (x < hi)) + at_lo + at_hi) + equal * (x == lo)
+            glo = (below | equal) * (x < lo) + below * at_lo
+            ghi = (below | equal) * (x > hi) + below * at_hi + above
+            return grad * gx, grad * glo, grad * ghi
+        bound = lo if lo is not None else hi
+        beyond = x < bound if lo is not None else x > bound
+        tie = 0.5 * (x == bound)
+        return grad * (~beyond - tie), grad * (beyond + tie)
 
 
 class Maximum(Function):

@@ -55,9 +55,10 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])
+        rows = int(np.prod(grad.shape[:-1]))  # not reshape(-1, ...): in_features may be 0
+        g2 = grad.reshape(rows, grad.shape[-1])
         gx = grad @ w if needs[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        gw = g2.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]
 
