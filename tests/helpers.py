@@ -192,3 +192,14 @@ def checkpoint_weights(path) -> dict:
     from tinygrad_edu.serialization import load
 
     return load(str(path))["model_state_dict"]
+
+
+def raise_the_same(code: str, exc: type, message: str, namespace: dict | None = None) -> None:
+    """``code`` (run with ``lib`` bound to each engine) raises ``exc`` whose text contains ``message``,
+    in tinygrad_edu and in torch."""
+    import re
+
+    import pytest
+    for lib in (tinygrad_edu, torch):
+        with pytest.raises(exc, match=re.escape(message)):
+            exec(code, {"lib": lib, "np": np, **(namespace or {})})

@@ -4,18 +4,25 @@
 ``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back); docs/core_walk.md
 gives the order.
 """
-from . import autograd, cuda, dtypes, runtime
+from . import accelerator, autograd, backends, cuda, dtypes, runtime
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
                        from_numpy, full, full_like, is_tensor, linspace, numel, ones, ones_like, rand, randint,
                        randn, randperm, tensor, zeros, zeros_like)
+from .creation import logspace, rand_like, randint_like, randn_like
 from .dtypes import dtype, float16, float32, float64, int8, int16, int32, int64, uint8
+from .dtypes import get_default_dtype, set_default_dtype
 from .functions import (abs, add, argmax, argmin, cat, clamp, clip, clone, detach, div, eq, equal, exp, flatten,
                         log, log_softmax, matmul, max, mean, min, mul, neg, permute, pow, relu, reshape, sigmoid,
                         softmax, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, view_copy, where)
+from .functions import (acos, addmm, all, allclose, amax, amin, any, arccos, arcsin, arctan, arctan2, argsort, asin,
+                        atan, atan2, bmm, ceil, chunk, cos, cosh, cumsum, dot, einsum, erf, expm1, fix, flip, floor,
+                        gather, ger, index_select, isclose, isfinite, isinf, isnan, log1p, log2, log10, logsumexp,
+                        masked_fill, maximum, minimum, mm, norm, outer, prod, reciprocal, roll, round, rsqrt,
+                        scatter, scatter_add, sgn, sign, sin, sinh, sort, split, square, tan, topk, trunc, unbind)
 from .serialization import load, save
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._size import Size
 from .tensor import Tensor
 

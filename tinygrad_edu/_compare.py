@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes
-from ._convert import broadcast_shape
+from ._convert import broadcast_shape, wrap_dim
 
 
 class Comparisons:
@@ -54,18 +54,65 @@ class Comparisons:
     def __or__(self, other) -> "Tensor":
         return self._compare(np.logical_or, other)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def _arg_extreme(self, dim, keepdim: bool, largest: bool) -> "Tensor":
+        name = "argmax" if largest else "argmin"
+        if self.dtype.name == "bool":
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
-            return self._make(np.int64(np.argmax(self.array)))
-        return self.max(dim, keepdim).indices
+            if self.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            return self._make(np.int64(np.argmax(self.array) if largest else np.argmin(self.array)))
+        return self._extreme(dim, keepdim, largest, name).indices
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return self._arg_extreme(dim, keepdim, largest=True)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        if dim is None:
-            return self._make(np.int64(np.argmin(self.array)))
-        return self.min(dim, keepdim).indices
+        return self._arg_extreme(dim, keepdim, largest=False)
 
-    def all(self) -> "Tensor":
-        return self._make(np.all(self.array))
+    def _logical_reduce(self, numpy_op, dim, keepdim: bool) -> "Tensor":
+        axis = None if dim is None else tuple(wrap_dim(d, self.ndim) for d in (
+            dim if isinstance(dim, (tuple, list)) else (dim,)))
+        if self.ndim == 0:
+            axis = None
+        out = numpy_op(self.array, axis=axis, keepdims=keepdim and axis is not None)
+        return self._make(np.asarray(out, dtype=np.uint8 if self.array.dtype == np.uint8 else bool))
 
-    def any(self) -> "Tensor":
-        return self._make(np.any(self.array))
+    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """True where every element (along ``dim``) is non-zero; a uint8 tensor answers in uint8."""
+        return self._logical_reduce(np.all, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+        return self._logical_reduce(np.any, dim, keepdim)
+
+    def isnan(self) -> "Tensor":
+        return self._make(np.isnan(self.array))
+
+    def isinf(self) -> "Tensor":
+        return self._make(np.isinf(self.array))
+
+    def isfinite(self) -> "Tensor":
+        return self._make(np.isfinite(self.array))
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> "Tensor":
+        """|self - other| <= atol + rtol * |other|, elementwise; both of one dtype, as in PyTorch."""
+        if self.dtype is not other.dtype:
+            raise RuntimeError(f"{self.dtype.scalar_name} did not match {other.dtype.scalar_name}")
+        broadcast_shape(self.shape, other.shape)
+        return self._make(np.isclose(self.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return bool(self.isclose(other, rtol, atol, equal_nan).array.all())
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> "Tensor":
+        """The indices that sort ``self`` along ``dim``; equal values keep their order (stable), and
+        nan sorts as the largest value, as in PyTorch."""
+        d = wrap_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return self._make(np.zeros((), dtype=np.int64))
+        if not descending:
+            return self._make(np.argsort(self.array, axis=d, kind="stable").astype(np.int64))
+        # descending and stable: sort the reversed array ascending, then reverse and map back the indices
+        n = self.shape[d]
+        backwards = np.argsort(np.flip(self.array, d), axis=d, kind="stable")
+        return self._make(np.flip(n - 1 - backwards, d).astype(np.int64))

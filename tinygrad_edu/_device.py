@@ -25,3 +25,13 @@ class device:
 
 
 CPU = device("cpu")
+
+
+def set_default_device(d) -> None:
+    """Where new tensors go: only ``None`` or the CPU is accepted (anything else raises, naming it)."""
+    if d is not None:
+        device(d)
+
+
+def get_default_device() -> device:
+    return CPU

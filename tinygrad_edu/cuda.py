@@ -113,3 +113,12 @@ def synchronize(device=None) -> None:
     import cupy
     with cupy.cuda.Device(index):
         cupy.cuda.runtime.deviceSynchronize()
+
+
+def manual_seed(seed: int) -> None:
+    """Nothing to seed: the engine draws all its random numbers on the CPU (``tinygrad_edu.manual_seed``).
+    Accepted, as PyTorch accepts it on any machine, so seeding code written for a GPU runs."""
+
+
+def manual_seed_all(seed: int) -> None:
+    """Nothing to seed, as ``manual_seed``."""

@@ -14,26 +14,25 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        a_1d, b_1d = ctx.inputs[0].ndim == 1, ctx.inputs[1].ndim == 1
         g2 = grad
-        if b.ndim == 1:
+        if b_1d:
             g2 = g2[..., None]
-        if a.ndim == 1:
+        if a_1d:
             g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-            ga = ga[..., 0, :] if a.ndim == 1 else ga
+            ga = np.matmul(g2, np.swapaxes(b[:, None] if b_1d else b, -1, -2))
+            ga = ga[..., 0, :] if a_1d else ga
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-            gb = gb[..., :, 0] if b.ndim == 1 else gb
+            gb = np.matmul(np.swapaxes(a[None, :] if a_1d else a, -1, -2), g2)
+            gb = gb[..., :, 0] if b_1d else gb
         return ga, gb
 
 
@@ -46,7 +45,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         y = x @ w.T
         if b is not None:
             y += b
@@ -56,8 +55,52 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])
+        rows = int(np.prod(grad.shape[:-1]))  # not reshape(-1, ...): in_features may be 0
+        g2 = grad.reshape(rows, grad.shape[-1])
         gx = grad @ w if needs[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        gw = g2.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]
+
+
+class Einsum(Function):
+    """z = np.einsum(equation, *xs), the equation explicit ("ij,jk->ik") and without "...".
+
+    z sums, over the letters not in the output, the product of the operands' entries. So
+    dL/dx_k = einsum of g with all the other operands, giving x_k's letters: letters x_k alone
+    has (summed away, "ij->") get g broadcast along them, and a repeated letter ("ii->i") puts
+    the gradient on the diagonal. Operands with a size-1 dim broadcast; the engine sums back.
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, *xs, equation):
+        ins, out = equation.split("->")
+        ctx.ins, ctx.out = ins.split(","), out
+        ctx.sizes = {c: n for x, sub in zip(xs, ctx.ins) for c, n in zip(sub, x.shape) if n != 1}
+        xs = [np.broadcast_to(x, [ctx.sizes.get(c, 1) for c in sub]) for x, sub in zip(xs, ctx.ins)]
+        ctx.save_for_backward(*xs)
+        return np.array(np.einsum(equation, *xs))  # a copy: einsum returns views for "ij->ji" or "ii->i"
+
+    @staticmethod
+    def backward(ctx, grad):
+        xs = ctx.saved_tensors
+        grads = []
+        for k, sub in enumerate(ctx.ins):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(ctx.ins) if j != k]
+            letters = "".join(dict.fromkeys(sub))  # each letter once, in order
+            known = set(ctx.out).union(*others)
+            present = "".join(c for c in letters if c in known)
+            g = np.einsum(",".join([ctx.out] + others) + "->" + present,
+                          grad, *[x for j, x in enumerate(xs) if j != k])
+            g = np.broadcast_to(g.reshape([ctx.sizes.get(c, 1) if c in present else 1 for c in letters]),
+                                [ctx.sizes.get(c, 1) for c in letters])
+            if letters != sub:  # a repeated letter: the gradient lives on the diagonal
+                full = np.zeros(xs[k].shape, dtype=grad.dtype)
+                np.einsum(sub + "->" + letters, full)[...] = g
+                g = full
+            grads.append(g)
+        return tuple(grads)

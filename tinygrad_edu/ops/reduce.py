@@ -74,3 +74,83 @@ class MaxDim(Function):
         gx = np.zeros(ctx.shape, dtype=grad.dtype)
         np.put_along_axis(gx, idx, grad, axis=ctx.dim)
         return gx
+
+
+class Amax(Function):
+    """z = max (or min) of x over ``dims`` (all dims when None), without indices.
+
+    dz/dx[i] = 1/k for each of the k elements of a reduced slice equal to its maximum: ties share
+    the gradient evenly, as in PyTorch's ``amax`` (``max(dim)`` instead sends it all to one index).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims=None, keepdim=False, largest=True):
+        z = (np.amax if largest else np.amin)(x, axis=dims, keepdims=True)
+        ctx.save_for_backward(x == z)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return z if keepdim else np.squeeze(z, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (hits,) = ctx.saved_tensors
+        grad = _expand_back(grad, hits.shape, ctx.dims, ctx.keepdim)
+        return hits * (grad / hits.sum(axis=ctx.dims, keepdims=True))
+
+
+class Prod(Function):
+    """z = product of x along ``dim`` (all elements when None).
+
+    dz/dx[i] = product of all the other x[j]. Computed as (product of those before i) *
+    (product of those after i), so it stays right where x has zeros (PyTorch's values too).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.save_for_backward(x)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.asarray(np.prod(x, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        flat = x.reshape(-1) if ctx.dim is None else x
+        axis = 0 if ctx.dim is None else ctx.dim
+        ones = np.ones_like(np.take(flat, [0], axis=axis))
+        before = np.cumprod(np.concatenate([ones, flat], axis=axis), axis=axis)
+        after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, axis)], axis=axis), axis=axis), axis)
+        others = (np.delete(before, -1, axis=axis) * np.delete(after, 0, axis=axis)).reshape(x.shape)
+        dims = None if ctx.dim is None else (ctx.dim,)
+        return others * _expand_back(grad, x.shape, dims, ctx.keepdim)
+
+
+class Norm(Function):
+    """z = (sum over ``dims`` of |x|^p)^(1/p), for a finite p other than 1 (p = 2: the Euclidean length);
+    for p = 0, the count of non-zero elements.
+
+    dz/dx = x |x|^(p-2) / z^(p-1)  (x / z for p = 2), and 0 where z = 0 or x = 0, as in PyTorch;
+    none for p = 0 (a count). p = 1, inf and -inf are built from abs, sum and amax in
+    tensor.py: no op of their own.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, dims=None, keepdim=False):
+        a = np.abs(x)
+        if p == 0:
+            z = np.sum(a != 0, axis=dims, keepdims=True).astype(x.dtype)
+        elif p == 2:
+            z = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        else:
+            z = np.sum(a ** p, axis=dims, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, z)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        return z if keepdim else np.squeeze(z, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, z = ctx.saved_tensors
+        grad = _expand_back(grad, x.shape, ctx.dims, ctx.keepdim)
+        if ctx.p == 0:
+            return None  # no gradient at all (PyTorch leaves x.grad None too)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = x / z if ctx.p == 2 else x * np.abs(x) ** (ctx.p - 2) / z ** (ctx.p - 1)
+        return grad * np.where((z == 0) | (x == 0), 0, scale)  # 0 * inf for p < 2 at x = 0: PyTorch's 0

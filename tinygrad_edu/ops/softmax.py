@@ -12,7 +12,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))  # initial: an empty dim has no max
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -32,8 +32,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # log(0) where the dim is empty: no element uses it
+            y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
