@@ -161,9 +161,9 @@ def max_pool2d_backward_numpy(grad_out, argmax, x_shape):
     check_max_pool2d_grad(grad_out, argmax, x_shape)
     N, C, H, W = x_shape
     dx = np.zeros((N * C, H * W), grad_out.dtype)
-    plane = np.arange(N * C)[:, None]
+    plane, windows = np.arange(N * C)[:, None], argmax.shape[2] * argmax.shape[3]
     # add.at, not +=, so that an input picked by several windows gets all their gradients
-    np.add.at(dx, (plane, argmax.reshape(N * C, -1)), grad_out.reshape(N * C, -1))
+    np.add.at(dx, (plane, argmax.reshape(N * C, windows)), grad_out.reshape(N * C, windows))
     return dx.reshape(x_shape)
 
 
@@ -225,8 +225,9 @@ def max_pool2d_backward_numba(grad_out, argmax, x_shape):
     check_max_pool2d_grad(grad_out, argmax, x_shape)
     N, C, H, W = x_shape
     dx = np.zeros((N * C, H * W), grad_out.dtype)
-    _max_unpool_kernel(np.ascontiguousarray(grad_out).reshape(N * C, -1), np.ascontiguousarray(argmax).reshape(N * C, -1),
-                       dx)
+    windows = argmax.shape[2] * argmax.shape[3]
+    _max_unpool_kernel(np.ascontiguousarray(grad_out).reshape(N * C, windows),
+                       np.ascontiguousarray(argmax).reshape(N * C, windows), dx)
     return dx.reshape(x_shape)
 
 
@@ -353,7 +354,7 @@ def adaptive_max_pool2d_forward(x, output_size):
     argmax = np.empty((N, C, OH, OW), np.int64)
     for oh, (h0, h1) in enumerate(adaptive_windows(H, OH)):
         for ow, (w0, w1) in enumerate(adaptive_windows(W, OW)):
-            window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+            window = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
             nan = np.isnan(window)
             last_nan = window.shape[2] - 1 - np.argmax(nan[:, :, ::-1], axis=2)
             at = np.where(nan.any(axis=2), last_nan, np.argmax(window, axis=2))
