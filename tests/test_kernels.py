@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from strategies import with_layout
@@ -168,6 +168,10 @@ def pool_cases(draw):
         x[rng.random(x.shape) < 0.2] = value
     # the output size as torch computes it (a wrong one makes torch's backward refuse g)
     OH, OW = TF.max_pool2d(torch.zeros(1, 1, H, W), (KH, KW), (sh, sw), (ph, pw), (dh, dw), ceil_mode).shape[2:]
+    # no dilated window that skips past the input: torch's index points outside the window there, and
+    # its backward writes through it (test_max_pool2d_refuses_windows_without_input checks we refuse)
+    for size, out, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        assume(all(any(0 <= o * s - p + i * d < size for i in range(k)) for o in range(out)))
     g = rng.uniform(-1, 1, (N, C, OH, OW))
     layout = st.sampled_from(("contiguous", "transposed", "sliced"))
     return (with_layout(x, draw(layout)), with_layout(g, draw(layout)), (KH, KW), (sh, sw), (ph, pw), (dh, dw),
@@ -218,6 +222,17 @@ def test_max_pool2d_ties_and_all_minus_inf_windows_match_torch(path, dtype):
     np.testing.assert_array_equal(argmax, idx_ref)
     np.testing.assert_array_equal(backward(g, argmax, x.shape), dx_ref)
     assert argmax[0, 0, 1, 1] == 0 and argmax[0, 0, 3, 1] == 8  # the all-1 window, the all -inf one
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_max_pool2d_refuses_windows_without_input(path):
+    """Kernel 2 with dilation 3 and padding 1 on a width-2 input: the window's taps fall at -1 and 2,
+    both outside. torch gives -inf and index 2, outside the 2-element plane; we refuse the call."""
+    x = np.array([[[[0.25, -0.5]]]])
+    _, idx = TF.max_pool2d(torch.from_numpy(x), (1, 2), 1, (0, 1), (1, 3), return_indices=True)
+    assert idx.item() == 2  # torch's index past the plane
+    with pytest.raises(RuntimeError, match="max_pool2d: a window of the dilated kernel holds no element of the input"):
+        _pool_path(path)[0](x, (1, 2), (1, 1), (0, 1), (1, 3))
 
 
 def test_use_selects_the_path_and_rejects_unknown_names():

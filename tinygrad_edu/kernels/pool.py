@@ -7,7 +7,8 @@ OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1 (OW likewise); with ``ceil_mode`` th
 up, but the last window must start inside the input or its left padding (torch's rule).
 
 Max pooling. Padding counts as -inf, so it never wins a window (torch requires ph <= KH/2 and
-pw <= KW/2, so every window holds a real input).
+pw <= KW/2, so every window holds a real input; with dilation the taps can skip past the input,
+and that call is refused, where torch returns an index outside the plane).
 
     out[n,c,oh,ow]    = max of x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] over the window's real inputs
     argmax[n,c,oh,ow] = h*W + w of that maximum in the unpadded plane of x
@@ -95,6 +96,13 @@ def check_pool2d_args(op: str, x, kernel_size, stride, padding, dilation, ceil_m
     if OH < 1 or OW < 1:
         raise RuntimeError(f"{op}: Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{OH}x{OW}). "
                            f"Output size is too small")
+    for size, out, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        start = np.arange(out) * s - p
+        first = _first_real(start, d)
+        if np.any((first >= size) | (first > start + d * (k - 1))):
+            # torch returns -inf and an index outside the plane there, which its backward writes through
+            raise RuntimeError(f"{op}: a window of the dilated kernel holds no element of the input (input size "
+                               f"({C}x{H}x{W}), kernel_size=({KH}, {KW}), padding=({ph}, {pw}), dilation=({dh}, {dw}))")
     return OH, OW
 
 
