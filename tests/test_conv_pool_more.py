@@ -406,3 +406,26 @@ def test_dropout_of_integers_errors_like_torch():
             getattr(TF, fn)(torch.from_numpy(x), 0.5)
         with pytest.raises(RuntimeError, match=str(theirs.value)):
             getattr(F, fn)(tg.from_numpy(x), 0.5)
+
+
+# ---------------------------------------------------------------------------- ONNX export
+
+def test_onnx_export_keeps_groups_dilation_and_ceil_mode():
+    """Conv's group and dilations, MaxPool's dilations and ceil_mode reach the ONNX file: onnxruntime
+    gives the engine's outputs."""
+    import io
+
+    ort = pytest.importorskip("onnxruntime")
+    from tinygrad_edu.onnx import export
+
+    tg.manual_seed(0)
+    model = tg.nn.Sequential(tg.nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2),
+                             tg.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True))
+    x = np.random.default_rng(10).uniform(-1, 1, (2, 4, 9, 8)).astype(np.float32)
+    f = io.BytesIO()
+    export(model, (tg.from_numpy(x),), f, input_names=["x"], output_names=["y"])
+    (got,) = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    with tg.no_grad():
+        want = model(tg.from_numpy(x)).numpy()
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -97,6 +97,8 @@ def check_pool2d_args(op: str, x, kernel_size, stride, padding, dilation, ceil_m
         raise RuntimeError(f"{op}: Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{OH}x{OW}). "
                            f"Output size is too small")
     for size, out, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        if d == 1:  # undilated windows are never empty: they start before the input's end, end past its start
+            continue
         start = np.arange(out) * s - p
         first = _first_real(start, d)
         if np.any((first >= size) | (first > start + d * (k - 1))):
