@@ -101,18 +101,18 @@ def check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int: boo
         raise RuntimeError(f"conv2d: non-positive groups is not supported, but got groups={groups}")
     (N, C, H, W), (F, Cg, KH, KW) = x.shape, w.shape
     if F % groups:
-        raise RuntimeError(f"conv2d: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                           f"but got weight of size {list(w.shape)} instead")
+        raise RuntimeError(f"conv2d: Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(w.shape)} instead")
     if C != Cg * groups:
-        raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
-                           f"to have {Cg * groups} channels, but got {C} channels instead")
+        raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{list(x.shape)} to have {Cg * groups} channels, but got {C} channels instead")
     if b is not None and b.shape != (F,):
         raise RuntimeError(f"conv2d: Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {F} "
                            f"elements, but got bias of size {list(b.shape)} instead")
     eh, ew = dh * (KH - 1) + 1, dw * (KW - 1) + 1
     if H + 2 * ph < eh or W + 2 * pw < ew:
-        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({H + 2 * ph} x {W + 2 * pw}). Kernel size: "
-                           f"({eh} x {ew}). Kernel size can't be greater than actual input size")
+        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({H + 2 * ph} x {W + 2 * pw}). "
+                           f"Kernel size: ({eh} x {ew}). Kernel size can't be greater than actual input size")
     return (H + 2 * ph - eh) // sh + 1, (W + 2 * pw - ew) // sw + 1
 
 

@@ -352,7 +352,8 @@ def adaptive_avg_pool2d_backward(grad_out, x_shape):
     dx = np.zeros(x_shape, grad_out.dtype)
     for oh, (h0, h1) in enumerate(adaptive_windows(H, OH)):
         for ow, (w0, w1) in enumerate(adaptive_windows(W, OW)):
-            dx[:, :, h0:h1, w0:w1] += (grad_out[:, :, oh, ow] / grad_out.dtype.type((h1 - h0) * (w1 - w0)))[..., None, None]
+            share = grad_out[:, :, oh, ow] / grad_out.dtype.type((h1 - h0) * (w1 - w0))
+            dx[:, :, h0:h1, w0:w1] += share[..., None, None]
     return dx
 
 

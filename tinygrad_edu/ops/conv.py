@@ -54,11 +54,12 @@ class Pad2d(Function):
         for dim, before, after in ((3, left, right), (2, top, bottom)):
             size = x.shape[dim]
             if mode == "reflect" and max(before, after) >= size:
-                raise RuntimeError(f"pad ({mode}): Argument #4: Padding size should be less than the corresponding input dimension, "
-                                   f"but got: padding ({before}, {after}) at dimension {dim} of input {list(x.shape)}")
+                raise RuntimeError(f"pad ({mode}): Argument #4: Padding size should be less than the corresponding "
+                                   f"input dimension, but got: padding ({before}, {after}) at dimension {dim} of "
+                                   f"input {list(x.shape)}")
             if mode == "circular" and max(before, after) > size:
-                raise RuntimeError(f"pad ({mode}): Padding value causes wrapping around more than once. (padding ({before}, {after}) "
-                                   f"at dimension {dim} of input {list(x.shape)})")
+                raise RuntimeError(f"pad ({mode}): Padding value causes wrapping around more than once. (padding "
+                                   f"({before}, {after}) at dimension {dim} of input {list(x.shape)})")
         ctx.rows = np.pad(np.arange(x.shape[2]), (top, bottom), mode=_NUMPY_MODES[mode])
         ctx.cols = np.pad(np.arange(x.shape[3]), (left, right), mode=_NUMPY_MODES[mode])
         return x[:, :, ctx.rows[:, None], ctx.cols[None, :]]
