@@ -17,7 +17,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import tinygrad_edu as t
 import tinygrad_edu.vision as tv
-from reference_torch.tutorial_models import build_models
+from tinygrad_edu.tutorial import build_models
 from tinygrad_edu.training.logging import EventWriter as SummaryWriter
 from tinygrad_edu.utils.data import DataLoader, Subset
 

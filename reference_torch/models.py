@@ -1,12 +1,12 @@
 """The tutorial's models built with real PyTorch: the yardstick the engine is measured against.
 
-The class bodies live in ``tutorial_models.build_models``; the engine builds the same
+The class bodies live in ``tinygrad_edu.tutorial.build_models``; the engine builds the same
 classes with ``build_models(tinygrad_edu)``.
 """
 
 import torch
 
-from .tutorial_models import build_models, linreg_data, logreg_data
+from tinygrad_edu.tutorial import build_models, linreg_data, logreg_data
 
 _torch_models = build_models(torch)
 

@@ -1,6 +1,7 @@
 """The tutorial's training and evaluation loops, for any PyTorch-like framework.
 
-This module does not import torch.  A function that needs framework functions
+This module does not import torch; ``evaluate`` lives with the engine's copy of the tutorial
+(``tinygrad_edu.tutorial``) and is re-exported here.  A function that needs framework functions
 (``from_numpy``, ``no_grad``, ``max``, ``optim.SGD``) takes the framework module as its first
 argument, named ``torch`` so the body reads like the tutorial; pass ``torch`` or
 ``tinygrad_edu``.  ``train_epoch`` only calls methods of what it is given, so it needs none.
@@ -9,6 +10,8 @@ argument, named ``torch`` so the body reads like the tutorial; pass ``torch`` or
 from types import ModuleType
 
 import numpy as np
+
+from tinygrad_edu.tutorial import evaluate  # noqa: F401  (the tutorial's evaluation loop, shared with the engine)
 
 
 def train_epoch(model, loader, loss_fn, optimizer, flatten: bool) -> list[float]:
@@ -28,21 +31,6 @@ def train_epoch(model, loader, loss_fn, optimizer, flatten: bool) -> list[float]
         optimizer.step()
         losses.append(loss.item())
     return losses
-
-
-def evaluate(torch: ModuleType, model, loader, flatten: bool) -> float:
-    """Fraction of samples in ``loader`` whose highest-scoring class equals the label."""
-    model.eval()
-    correct = 0
-    total = 0
-    with torch.no_grad():
-        for x, labels in loader:
-            if flatten:
-                x = x.view(x.shape[0], -1)
-            predicted = torch.max(model(x), 1)[1]
-            correct += (predicted == labels).sum().item()
-            total += labels.shape[0]
-    return correct / total
 
 
 def fit_regression(

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tinygrad_edu as tg
-from reference_torch.tutorial_models import build_models
+from tinygrad_edu.tutorial import build_models
 
 EDU, REF = build_models(tg), build_models(torch)
 TUTORIAL = ["mlp", "CNN_Mnist", "LinearRegressionModel", "LogisticRegressionModel"]

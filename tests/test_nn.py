@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import strategies
 import tinygrad_edu as tg
 from helpers import TOLERANCES, assert_same_tensor, check_against_torch
-from reference_torch.tutorial_models import build_models
+from tinygrad_edu.tutorial import build_models
 # the conv/pool strategies are test_functional's; the kernel_path fixture is conftest's
 from test_functional import ON_EACH_PATH, conv_case, distinct_images, pool_case, seeded_arrays
 

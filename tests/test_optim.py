@@ -139,7 +139,7 @@ def test_parameter_groups_with_different_lrs(opt_name, options):
 
 def test_logistic_regression_with_sgd():
     """The tutorial's logistic regression: BCELoss on its data, 50 steps of SGD, same weights."""
-    from reference_torch.tutorial_models import build_models, logreg_data
+    from tinygrad_edu.tutorial import build_models, logreg_data
     x, y = (a.astype(np.float64) for a in logreg_data())
     torch.manual_seed(0)
     ref = build_models(torch).LogisticRegressionModel().double()

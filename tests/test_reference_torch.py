@@ -235,13 +235,14 @@ def test_optimizer_state_round_trip_continues_training_identically():
 
 
 def test_shared_modules_import_without_torch():
-    """The engine reuses tutorial_models and train; they must not pull torch in."""
+    """The shared tutorial module and the framework-free loops must not pull torch in."""
     code = (
         "import sys; sys.modules['torch'] = None\n"  # makes any `import torch` fail
-        "from reference_torch import tutorial_models, train\n"
-        "x, y = tutorial_models.linreg_data()\n"
+        "from tinygrad_edu import tutorial\n"
+        "from reference_torch import train\n"
+        "x, y = tutorial.linreg_data()\n"
         "assert x.shape == (6, 1)\n"
-        "assert callable(tutorial_models.build_models) and callable(train.fit_regression)\n"
+        "assert callable(tutorial.build_models) and callable(train.fit_regression)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60

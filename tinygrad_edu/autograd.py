@@ -13,76 +13,26 @@ a graph; :func:`backward` walks it once in reverse topological order.
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 
 import numpy as np
 
-# ---------------------------------------------------------------------------- grad mode
-
-_state = threading.local()
-
-
-def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
-
-
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn graph recording on or off: a call, a ``with`` block or a decorator.
-
-    ``set_grad_enabled(False)`` switches it off at once (as PyTorch does); used in ``with``
-    the previous mode comes back when the block ends.
-    """
-
-    def __init__(self, mode: bool):
-        self.prev = is_grad_enabled()
-        self.mode = bool(mode)
-        _state.enabled = self.mode
-
-    def __enter__(self):
-        _state.enabled = self.mode
-        return self
-
-    def __exit__(self, *exc):
-        _state.enabled = self.prev
-        return False
-
-    def __call__(self, func):
-        _state.enabled = self.prev  # decorating only wraps func: the mode changes while it runs
-        return super().__call__(func)
-
-    def _recreate_cm(self):
-        return type(self)(self.mode)  # each call of a decorated function restores the mode it found
-
-
-class no_grad(contextlib.ContextDecorator):
-    """Inside ``with no_grad():`` (or a function decorated with it) no graph is recorded."""
-
-    def _recreate_cm(self):
-        return type(self)()  # a fresh context per call, so recursive calls each restore their own mode
-
-    def __enter__(self):
-        self.prev = is_grad_enabled()
-        _state.enabled = False
-
-    def __exit__(self, *exc):
-        _state.enabled = self.prev
-        return False
-
-
-class enable_grad(no_grad):
-    """Record the graph again inside a ``no_grad`` region."""
-
-    def __enter__(self):
-        self.prev = is_grad_enabled()
-        _state.enabled = True
-
+from ._size import Size
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (re-exported)
+from .gradcheck import gradcheck  # noqa: F401  (re-exported: torch.autograd.gradcheck)
 
 # ---------------------------------------------------------------------------- Function
 
-# Called as tracer(ctx, args, kwargs, output) after every op, grad mode on or off, while one is
-# installed: tinygrad_edu.onnx sets it to record a forward pass with each op's arguments.
-tracer = None
+_Tensor = None  # tensor.Tensor, once known: tensor.py imports this module, so this one imports it late
+
+
+def _tensor_class() -> type:
+    """The Tensor class, imported on the first op (the one import back from here to tensor.py)."""
+    global _Tensor
+    from .tensor import Tensor
+    _Tensor = Tensor
+    return Tensor
+
 
 class Function:
     """One recorded op: its inputs, what it saved, and how to send gradients back."""
@@ -135,7 +85,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays behind ``args``; record the op if a gradient is needed."""
-        Tensor = _tensor.Tensor
+        Tensor = _Tensor or _tensor_class()
         tensors = [a for a in args if isinstance(a, Tensor)]
         ctx = cls(tensors)
         raw = [a.array if isinstance(a, Tensor) else a for a in args]
@@ -146,8 +96,8 @@ class Function:
             result = (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
         else:
             result = Tensor._make(out, grad_fn)
-        if tracer is not None:
-            tracer(ctx, args, kwargs, result)
+        if observer.tracer is not None:
+            observer.tracer(ctx, args, kwargs, result)
         return result
 
 
@@ -209,7 +159,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     grad(c) * dc/dnode; visiting nodes in reverse topological order guarantees that sum is
     complete before the node passes it on.
     """
-    from .tensor import Size, Tensor
+    Tensor = _Tensor or _tensor_class()
     if not tensor.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -247,58 +197,17 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             fn.free()
 
 
-# ---------------------------------------------------------------------------- gradcheck
+# ---------------------------------------------------------------------------- the hook for tracing
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
-    """Compare analytic gradients with central finite differences, in float64.
+class _Observer(threading.local):
+    """The one hook point into ``Function.apply``, per thread.
 
-    For each input x that requires grad and each element x[i]:
-    numeric d(out)/dx[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), for every output element.
-    The analytic Jacobian comes from one backward pass per output element.
+    While ``tracer`` is set, ``apply`` calls ``tracer(ctx, args, kwargs, output)`` after every
+    op, grad mode on or off. Only :class:`tinygrad_edu.onnx.trace.Tracer` sets it, as a
+    context manager that always clears it on the way out; the engine never does.
     """
-    from .tensor import Tensor
-    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
-            raise ValueError("gradcheck expects float64 inputs: finite differences in float32 are too coarse")
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
 
-    def outputs() -> np.ndarray:
-        with no_grad():
-            return np.array(fn(*inputs).array, dtype=np.float64, copy=True).ravel()
-
-    n_out = outputs().size
-    for k, x in enumerate(diff):
-        numeric = np.zeros((x.numel(), n_out))
-        for i in range(x.numel()):
-            at = np.unravel_index(i, x.shape)  # perturb the input in place, then restore it
-            orig = x.array[at]
-            x.array[at] = orig + eps
-            plus = outputs()
-            x.array[at] = orig - eps
-            minus = outputs()
-            x.array[at] = orig
-            numeric[i] = (plus - minus) / (2 * eps)
-        analytic = np.zeros_like(numeric)
-        for j in range(n_out):
-            for t in diff:
-                t.grad = None
-            out = fn(*inputs)
-            seed = np.zeros(n_out)
-            seed[j] = 1.0
-            out.backward(Tensor(seed.reshape(out.shape)))
-            if x.grad is not None:
-                analytic[:, j] = x.grad.array.ravel()
-        for t in diff:
-            t.grad = None
-        if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
-            if raise_exception:
-                worst = np.abs(analytic - numeric).max()
-                raise RuntimeError(f"Jacobian mismatch for input {k}: max abs difference {worst:.3g}\n"
-                                   f"numerical:\n{numeric}\nanalytical:\n{analytic}")
-            return False
-    return True
+    tracer = None
 
 
-from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module first)
+observer = _Observer()

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import dtypes
 from .random import numpy_generator
-from .tensor import Tensor, _to_array
+from ._convert import to_array
+from .tensor import Tensor
 
 
 def _shape(size) -> tuple:
@@ -31,7 +32,7 @@ def _float_type(dtype) -> np.dtype:
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, a numpy array, a tensor)."""
-    return _new(np.array(_to_array(data, dtype), copy=True), requires_grad)
+    return _new(np.array(to_array(data, dtype), copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -40,7 +41,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_dtype(dtype).np == data.dtype):
         return Tensor._make(data)
-    return Tensor._make(_to_array(data, dtype))
+    return Tensor._make(to_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -74,7 +75,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
-        dtype = _to_array(fill_value).dtype
+        dtype = to_array(fill_value).dtype
     return _new(np.full(_shape((size,)), fill_value, dtype=dtypes.to_dtype(dtype).np), requires_grad)
 
 

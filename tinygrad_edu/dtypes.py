@@ -77,6 +77,19 @@ def _scalar_dtype(x) -> dtype:
     return default_float
 
 
+def has_engine_dtype(x) -> bool:
+    """Whether ``x`` is a tensor, told apart by its engine dtype (a numpy array's dtype is numpy's)."""
+    return isinstance(getattr(x, "dtype", None), dtype)
+
+
+def _rank(x) -> tuple[dtype, int]:
+    """(dtype, tier) of one operand: 0 for a tensor with dims, 1 for a 0-dim tensor, 2 for a number."""
+    d = getattr(x, "dtype", None)
+    if isinstance(d, dtype):
+        return d, 0 if x.ndim else 1
+    return _scalar_dtype(x), 2
+
+
 def _widest(ds: list[dtype]) -> dtype | None:
     """The widest dtype of the highest category (int64 with float32 gives float32, as in PyTorch)."""
     if len(ds) <= 1:  # the common case (one tensor, one number) needs no search
@@ -89,21 +102,17 @@ def result_type(*operands) -> dtype:
     """The dtype of an elementwise op on ``operands`` (tensors and Python numbers).
 
     Operands are ranked in three tiers, as PyTorch does: tensors with dims, 0-dim tensors,
-    Python numbers. A lower tier only matters when its category is higher.
+    Python numbers. A lower tier only matters when its category is higher. Promotion needs
+    only each operand's dtype and rank, so a tensor here is anything whose ``.dtype`` is one of
+    ours (and that has ``.ndim``); everything else counts as a Python number.
     """
-    Tensor = _tensor.Tensor
-    first = operands[0]
-    if isinstance(first, Tensor) and first.ndim:  # the common case: a sized tensor and like operands
-        d = first.dtype
-        if all(x.dtype is d if isinstance(x, Tensor) else _category(_scalar_dtype(x)) <= _category(d)
-               for x in operands[1:]):
-            return d
+    ranked = [_rank(x) for x in operands]
+    d, tier = ranked[0]
+    if tier == 0 and all(e is d if t < 2 else _category(e) <= _category(d) for e, t in ranked[1:]):
+        return d  # the common case: a sized tensor and like operands
     tiers: list[list[dtype]] = [[], [], []]
-    for x in operands:
-        if isinstance(x, Tensor):
-            tiers[0 if x.ndim else 1].append(x.dtype)
-        else:
-            tiers[2].append(_scalar_dtype(x))
+    for e, t in ranked:
+        tiers[t].append(e)
     result = None
     for tier, ds in enumerate(tiers):
         best = _widest(ds)
@@ -116,5 +125,3 @@ def result_type(*operands) -> dtype:
             result = default_float if tier == 2 and best.is_floating_point else best
     return result
 
-
-from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module first)

@@ -1,9 +1,19 @@
 """The ``tinygrad_edu.add(x, y)`` style of calling tensor methods, as the tutorial writes
-``torch.add(y, z)``. Each function simply calls the method of the same name.
+``torch.add(y, z)``. Each function simply calls the method of the same name; ``where``,
+``cat`` and ``stack`` (several tensors in, no method of their own) are at the end.
 """
 from __future__ import annotations
 
-from .tensor import Tensor, _as_tensor
+import numpy as np
+
+from . import dtypes
+from ._convert import wrap_dim
+from .ops import binary, movement
+from .tensor import Tensor
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
 
 
 def add(input: Tensor, other, alpha=1) -> Tensor:
@@ -147,3 +157,44 @@ def detach(input: Tensor) -> Tensor:
 
 def clone(input: Tensor) -> Tensor:
     return input.clone()
+
+
+def matmul(input: Tensor, other) -> Tensor:
+    return _as_tensor(input).matmul(other)
+
+
+def where(condition: Tensor, x, y) -> Tensor:
+    """Elementwise ``x`` where ``condition`` holds, else ``y``; differentiable in x and y."""
+    dtype = dtypes.result_type(*(v for v in (x, y)))
+    x = x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype.np))
+    y = y.to(dtype) if isinstance(y, Tensor) else Tensor._make(np.asarray(y, dtype=dtype.np))
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    return binary.Where.apply(cond.astype(bool), x, y)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    d = wrap_dim(dim, tensors[0].ndim)
+    for t in tensors[1:]:
+        if t.ndim != tensors[0].ndim or any(
+                t.shape[i] != tensors[0].shape[i] for i in range(t.ndim) if i != d):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                               f"Expected {list(tensors[0].shape)} but got {list(t.shape)}")
+    dtype = dtypes.result_type(*tensors)
+    return movement.Cat.apply(*[t.to(dtype) for t in tensors], dim=d)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at entry 1")
+    d = wrap_dim(dim, tensors[0].ndim + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)

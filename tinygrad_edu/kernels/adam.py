@@ -16,6 +16,27 @@ import numpy as np
 from numba import njit
 
 
+def check_arrays(p, g, m, v, v_max) -> None:
+    """Refuse, with one line naming the array and both shapes, what the loops would misread:
+    every array must be a float32/float64 numpy array with p's shape and dtype (a shorter m
+    would make the numba loop read and write past its end).
+    """
+    if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
+        raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
+                        f"{getattr(p, 'dtype', type(p).__name__)}")
+    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
+    if v_max is not None:
+        named.append(("max_exp_avg_sq", v_max))
+    for name, a in named:
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"adam_update: {name} must be a numpy array, not {type(a).__name__}")
+        if a.shape != p.shape or a.dtype != p.dtype:
+            raise RuntimeError(f"adam_update: {name} has shape {a.shape} and dtype {a.dtype}, but the parameter "
+                               f"has shape {p.shape} and dtype {p.dtype}")
+    if not all(a.flags.writeable for a in (p, m, v) + ((v_max,) if v_max is not None else ())):
+        raise ValueError("adam_update: the parameter and its moments are updated in place, but one is read-only")
+
+
 def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
     """One Adam step for parameter ``p`` with gradient ``g``; updates p, m, v (and v_max) in place.
 
@@ -23,8 +44,9 @@ def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, st
         m = m + (1 - beta1) (g - m);   v = beta2 v + (1 - beta2) g^2;   v_max = max(v_max, v)
         p = p - lr / (1 - beta1^step) * m / (sqrt(v or v_max) / sqrt(1 - beta2^step) + eps)
 
-    ``v_max`` is None unless amsgrad. Arrays share p's shape and dtype.
+    ``v_max`` is None unless amsgrad. Arrays share p's shape and dtype (``check_arrays``).
     """
+    check_arrays(p, g, m, v, v_max)
     tiny = np.finfo(p.dtype).tiny
     g = -g if maximize else g
     if weight_decay:
@@ -69,7 +91,12 @@ def _adam_kernel(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minu
 
 
 def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
-    """The same step as ``adam_update_numpy``, fused into one loop over contiguous arrays."""
+    """The same step as ``adam_update_numpy``, fused into one loop over contiguous arrays.
+
+    Arrays are checked first (``check_arrays``); any non-contiguous one sends the step to the
+    numpy twin, so the loop only ever walks whole, C-contiguous arrays of one shape.
+    """
+    check_arrays(p, g, m, v, v_max)
     arrays = (p, g, m, v) + ((v_max,) if v_max is not None else ())
     if not all(a.flags.c_contiguous for a in arrays):
         return adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)

@@ -7,7 +7,7 @@
   checkpoint to an ONNX file, and from an image to a digit through OpenCV.
 
 The ``onnx`` package is needed to export (``pip install tinygrad_edu[onnx]``); it is imported
-only when used. Both export and the picture record the ops through ``autograd.tracer`` (see
+only when used. Both export and the picture record the ops with the ``trace.Tracer`` context manager (see
 ``trace.py``).
 """
 from .digits import export_checkpoint, predict_onnx

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..ops import conv, elementwise as ew, linalg, movement, reduce, softmax
+from ..ops import binary, conv, linalg, movement, reduce, softmax, unary
 from ..tensor import Tensor
 from .trace import Op, needed, trace
 
@@ -401,10 +401,11 @@ def _max_pool2d(b, op, name, outs):
 
 
 _CONVERTERS = {
-    ew.Add: _same("Add"), ew.Sub: _same("Sub"), ew.Mul: _same("Mul"), ew.Div: _same("Div"), ew.Pow: _same("Pow"),
-    ew.Neg: _same("Neg"), ew.Exp: _same("Exp"), ew.Log: _same("Log"), ew.Sqrt: _same("Sqrt"), ew.Abs: _same("Abs"),
-    ew.Relu: _same("Relu"), ew.Sigmoid: _same("Sigmoid"), ew.Tanh: _same("Tanh"), ew.Clamp: _clamp,
-    ew.Where: _same("Where"), ew.Cast: _cast, ew.Clone: _same("Identity"),
+    binary.Add: _same("Add"), binary.Sub: _same("Sub"), binary.Mul: _same("Mul"), binary.Div: _same("Div"),
+    binary.Pow: _same("Pow"), binary.Where: _same("Where"),
+    unary.Neg: _same("Neg"), unary.Exp: _same("Exp"), unary.Log: _same("Log"), unary.Sqrt: _same("Sqrt"),
+    unary.Abs: _same("Abs"), unary.Relu: _same("Relu"), unary.Sigmoid: _same("Sigmoid"), unary.Tanh: _same("Tanh"),
+    unary.Clamp: _clamp, unary.Cast: _cast, unary.Clone: _same("Identity"),
     reduce.Sum: _sum, reduce.MaxAll: _max_all, reduce.MaxDim: _max_dim,
     movement.Reshape: _reshape, movement.Permute: _permute, movement.Expand: _expand, movement.Cat: _cat,
     linalg.MatMul: _same("MatMul"), linalg.Linear: _linear,

@@ -1,10 +1,9 @@
 """Record one forward pass, op by op: the graph behind ONNX export and the graph picture.
 
-While :func:`trace` runs a model, ``autograd.tracer`` is set, so ``Function.apply`` reports
-every op it runs (with grad mode on or off) together with the arguments its ``forward`` got:
-the Tensors, and the attributes too (a reshape's target shape, a conv's stride). The
-backward graph (``grad_fn``) keeps only the Tensors and what backward needs, which is not
-enough to write the forward pass down.
+Inside ``with Tracer():`` (what :func:`trace` uses), ``Function.apply`` reports every op it
+runs together with the arguments its ``forward`` got: the Tensors, and the attributes too (a
+reshape's target shape, a conv's stride). The backward graph (``grad_fn``) keeps only the
+Tensors and what backward needs, which is not enough to write the forward pass down.
 """
 from __future__ import annotations
 
@@ -44,23 +43,41 @@ def flat_outputs(out) -> list:
                     "(or tuples or lists of Tensors)")
 
 
+class Tracer:
+    """``with Tracer() as t:`` records every op run inside the block into ``t.ops``.
+
+    Inside the block no backward graph is built (grad mode is off), and ``Function.apply``
+    reports each op through its one hook point, ``autograd.observer.tracer``. Leaving the
+    block, normally or by an exception, clears the hook and restores grad mode. Traces do
+    not nest.
+    """
+
+    def __init__(self):
+        self.ops: list[Op] = []
+        self._no_grad = autograd.no_grad()
+
+    def _record(self, ctx, call_args, call_kwargs, result) -> None:
+        self.ops.append(Op(ctx, call_args, call_kwargs, result if isinstance(result, tuple) else (result,)))
+
+    def __enter__(self) -> "Tracer":
+        if autograd.observer.tracer is not None:
+            raise RuntimeError("a trace is already being recorded; tracing does not nest")
+        self._no_grad.__enter__()
+        autograd.observer.tracer = self._record
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        autograd.observer.tracer = None
+        self._no_grad.__exit__(*exc)
+        return False
+
+
 def trace(fn, args: tuple) -> tuple[list, list]:
     """Run ``fn(*args)`` without building a backward graph; return (ops in the order they ran,
     output Tensors)."""
-    if autograd.tracer is not None:
-        raise RuntimeError("a trace is already being recorded; tracing does not nest")
-    ops = []
-
-    def record(ctx, call_args, call_kwargs, result):
-        ops.append(Op(ctx, call_args, call_kwargs, result if isinstance(result, tuple) else (result,)))
-
-    autograd.tracer = record
-    try:
-        with autograd.no_grad():
-            out = fn(*args)
-    finally:
-        autograd.tracer = None
-    return ops, flat_outputs(out)
+    with Tracer() as tracer:
+        out = fn(*args)
+    return tracer.ops, flat_outputs(out)
 
 
 def from_grad_fn(output: Tensor) -> list:

@@ -1,6 +1,6 @@
 """The tutorial's four models, each with the settings the tutorial trains it with.
 
-The model classes themselves live in ``reference_torch.tutorial_models.build_models``, written
+The model classes themselves live in ``tinygrad_edu.tutorial.build_models``, written
 once for any PyTorch-like framework; a recipe says which one to build and how to train it.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from reference_torch.tutorial_models import build_models
+from ..tutorial import build_models
 
 
 @dataclass(frozen=True)

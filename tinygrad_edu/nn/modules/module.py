@@ -14,7 +14,10 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd import no_grad
-from ...tensor import Size, Tensor, device, target_dtype
+from ..._convert import target_dtype
+from ..._device import device
+from ..._size import Size
+from ...tensor import Tensor
 from ..parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -7,7 +7,8 @@ import numpy as np
 
 from ... import dtypes
 from ...creation import tensor
-from ...tensor import Tensor, stack
+from ...functions import stack
+from ...tensor import Tensor
 
 _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 

@@ -1,4 +1,4 @@
-"""The tutorial's models and regression data, written once for any PyTorch-like framework.
+"""The tutorial's models, regression data and evaluation, written once for any PyTorch-like framework.
 
 The model classes are defined inside ``build_models(torch)``: the argument is the framework
 module, so the class bodies read exactly like the tutorial's and the same code builds them
@@ -6,7 +6,7 @@ for both backends::
 
     import torch
     import tinygrad_edu
-    from reference_torch.tutorial_models import build_models
+    from tinygrad_edu.tutorial import build_models
 
     ref = build_models(torch)          # what reference_torch.models does
     edu = build_models(tinygrad_edu)   # the engine's copy of the very same classes
@@ -18,7 +18,8 @@ nn.Sequential, nn.LogSoftmax``, ``sigmoid`` and ``Tensor.view``; nothing else is
 Classes defined inside a function cannot be pickled whole (``torch.save(model)``); save
 ``model.state_dict()`` instead, as the tutorial does for the CNN.
 
-This module imports only numpy: the data functions below are shared by both backends.
+This module imports only numpy (never torch, never ``reference_torch``): the models, the data
+and :func:`evaluate` are shared by both backends, and ``training/`` uses them on either.
 """
 
 from types import ModuleType, SimpleNamespace
@@ -126,3 +127,18 @@ def logreg_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(-5, 5, 20, dtype=np.float32)
     y = np.clip(rng.normal(1 / (1 + np.exp(-x)), 0.005), 0.0, 1.0)
     return x.reshape(-1, 1), y.astype(np.float32).reshape(-1, 1)
+
+
+def evaluate(torch: ModuleType, model, loader, flatten: bool) -> float:
+    """Fraction of samples in ``loader`` whose highest-scoring class equals the label."""
+    model.eval()
+    correct = 0
+    total = 0
+    with torch.no_grad():
+        for x, labels in loader:
+            if flatten:
+                x = x.view(x.shape[0], -1)
+            predicted = torch.max(model(x), 1)[1]
+            correct += (predicted == labels).sum().item()
+            total += labels.shape[0]
+    return correct / total
