@@ -5,4 +5,5 @@ from .modules import (BatchNorm1d, BatchNorm2d, BCELoss, Conv2d, CrossEntropyLos
                       Sigmoid, Softmax, Tanh)
 from .modules import (BCEWithLogitsLoss, ELU, GELU, Hardtanh, HuberLoss, L1Loss, LayerNorm, LeakyReLU, SiLU,
                       SmoothL1Loss, Softplus)
+from .modules import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Dropout2d
 from .parameter import Parameter
