@@ -51,25 +51,28 @@ class Program:
     source: str  # its path in that repository
     dest: str  # its path under the scratch folder
     args: tuple[str, ...] = ()
+    key: str = ""  # the table shows the last line holding this (its result), then the last line
 
 
-def _tutorial(collection: str, source: str, dest: str) -> Program:
-    return Program(collection, TUTORIALS, f"beginner_source/{source}", dest)
+def _tutorial(collection: str, source: str, dest: str, key: str = "") -> Program:
+    return Program(collection, TUTORIALS, f"beginner_source/{source}", dest, key=key)
 
 
 PROGRAMS = [
-    *(_tutorial("Learn the Basics", f"basics/{name}.py", f"basics/{name}.py") for name in (
-        "tensorqs_tutorial", "data_tutorial", "transforms_tutorial", "buildmodel_tutorial",
-        "autogradqs_tutorial", "optimization_tutorial", "saveloadrun_tutorial", "quickstart_tutorial")),
-    *(_tutorial("60 Minute Blitz", f"blitz/{name}.py", f"blitz/{name}.py") for name in (
-        "tensor_tutorial", "autograd_tutorial", "neural_networks_tutorial", "cifar10_tutorial")),
+    *(_tutorial("Learn the Basics", f"basics/{name}.py", f"basics/{name}.py", key) for name, key in (
+        ("tensorqs_tutorial", "<class"), ("data_tutorial", "Feature batch"), ("transforms_tutorial", ""),
+        ("buildmodel_tutorial", "Predicted class"), ("autogradqs_tutorial", ""),
+        ("optimization_tutorial", "Accuracy"), ("saveloadrun_tutorial", ""), ("quickstart_tutorial", "Accuracy"))),
+    *(_tutorial("60 Minute Blitz", f"blitz/{name}.py", f"blitz/{name}.py", key) for name, key in (
+        ("tensor_tutorial", ""), ("autograd_tutorial", ""), ("neural_networks_tutorial", ""),
+        ("cifar10_tutorial", "Accuracy of the network"))),
     *(_tutorial("Learning PyTorch with Examples", f"{folder}/{name}.py", f"with_examples/{name}.py")
       for folder, name in (("examples_tensor", "polynomial_tensor"), ("examples_autograd", "polynomial_autograd"),
                            ("examples_autograd", "polynomial_custom_function"), ("examples_nn", "polynomial_nn"),
                            ("examples_nn", "polynomial_optim"), ("examples_nn", "polynomial_module"))),
     _tutorial("What is torch.nn really?", "nn_tutorial.py", "nn_tutorial.py"),
-    Program("pytorch/examples", EXAMPLES, "mnist/main.py", "examples/mnist_main.py", ("--epochs", "1")),
-    Program("pytorch/examples", EXAMPLES, "regression/main.py", "examples/regression_main.py"),
+    Program("pytorch/examples", EXAMPLES, "mnist/main.py", "examples/mnist_main.py", ("--epochs", "1"), "Test set"),
+    Program("pytorch/examples", EXAMPLES, "regression/main.py", "examples/regression_main.py", (), "Loss"),
 ]
 
 # Sizes of the synthetic datasets: small enough that every program runs in seconds.
@@ -195,7 +198,8 @@ def _torch_run(script: str, args: list[str]) -> None:
     runpy.run_path(script, run_name="__main__")
 
 
-def run_program(script: str, args: list[str], engine: str, cwd: str, timeout: float, env: dict[str, str]) -> str:
+def run_program(script: str, args: list[str], engine: str, cwd: str, timeout: float, env: dict[str, str],
+                key: str = "") -> str:
     """Run ``script`` on ``engine`` ("torch" or "engine") in a fresh process; a short account of how it went."""
     script = os.path.abspath(script)
     if engine == "torch":
@@ -208,7 +212,9 @@ def run_program(script: str, args: list[str], engine: str, cwd: str, timeout: fl
         return f"TIMEOUT after {timeout:g} s"
     if done.returncode == 0:
         lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
-        return "ok: " + (" / ".join(lines[-2:]) if lines else "(printed nothing)")
+        keyed = [line for line in lines if key and key in line][-1:]
+        shown = keyed + [line for line in lines[-2 + len(keyed):] if line not in keyed]
+        return "ok: " + (" / ".join(shown) if lines else "(printed nothing)")
     errors = [line.strip() for line in done.stderr.splitlines() if line.strip()]
     return f"FAILED: {errors[-1] if errors else f'exit status {done.returncode}'}"
 
@@ -261,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.isfile(script):
             results = [f"missing: copy {program.repo}'s {program.source} to {script}"] * 2
         else:
-            results = [run_program(script, list(program.args), engine, cwd, args.timeout, env)
+            results = [run_program(script, list(program.args), engine, cwd, args.timeout, env, program.key)
                        if engine in args.engines.split(",") else "not run" for engine in ("torch", "engine")]
         rows.append((program.collection, os.path.basename(program.dest), *results))
         print(f"{program.dest}\n  torch:  {results[0]}\n  engine: {results[1]}", flush=True)
