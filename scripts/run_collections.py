@@ -72,7 +72,7 @@ PROGRAMS = [
                            ("examples_nn", "polynomial_optim"), ("examples_nn", "polynomial_module"))),
     _tutorial("What is torch.nn really?", "nn_tutorial.py", "nn_tutorial.py"),
     Program("pytorch/examples", EXAMPLES, "mnist/main.py", "examples/mnist_main.py", ("--epochs", "1"), "Test set"),
-    Program("pytorch/examples", EXAMPLES, "regression/main.py", "examples/regression_main.py", (), "Loss"),
+    Program("pytorch/examples", EXAMPLES, "regression/main.py", "examples/regression_main.py", (), "Learned function"),
 ]
 
 # Sizes of the synthetic datasets: small enough that every program runs in seconds.
