@@ -6,7 +6,7 @@
     tinygrad-edu predict digit.png --checkpoint cnn-edu.ckpt
     tinygrad-edu export --checkpoint cnn-edu.ckpt --out cnn.onnx
     tinygrad-edu predict digit.png --onnx cnn.onnx   # OpenCV's dnn module, as the tutorial does
-    tinygrad-edu graph --model cnn --out cnn.dot      # the engine's graph of one forward pass
+    tinygrad-edu graph --model cnn --out cnn.png      # the graph of one loss, data and gradients on every node
 
 Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
 is done in ``tinygrad_edu.training``.
@@ -102,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="PATH", help="the .onnx file to write")
     export.set_defaults(run=run_export)
 
-    graph = commands.add_parser("graph", help="draw the engine's computation graph of one forward pass")
-    graph.add_argument("--model", required=True, choices=["mlp", "cnn"])
+    graph = commands.add_parser("graph", help="draw the graph of one training step's loss, with data and gradients")
+    graph.add_argument("--model", required=True, choices=["linreg", "logreg", "mlp", "cnn"])
     graph.add_argument("--out", required=True, metavar="PATH",
-                       help="a .dot file, or .png/.svg (rendered with graphviz's dot when installed)")
+                       help="a .png, .svg or .pdf picture (matplotlib, no system packages), or graphviz .dot text")
     graph.set_defaults(run=run_graph)
     return parser
 
@@ -141,12 +141,28 @@ def run_export(args: argparse.Namespace) -> int:
 def run_graph(args: argparse.Namespace) -> int:
     import tinygrad_edu
 
-    from .onnx import render, to_dot
+    from . import viz
+    from .training.data import load
     from .training.recipes import RECIPES
 
+    suffix = os.path.splitext(args.out)[1].lower()
+    if suffix not in (".png", ".svg", ".pdf", ".dot"):
+        raise UserError(f"--out {args.out}: the file name must end in .png, .svg, .pdf or .dot")
     recipe = RECIPES[args.model]
-    x = tinygrad_edu.zeros(1, 784) if recipe.flatten else tinygrad_edu.zeros(1, 1, 28, 28)
-    print(f"wrote {render(to_dot((recipe.build(tinygrad_edu), (x,))), args.out)}")
+    tinygrad_edu.manual_seed(0)
+    model = recipe.build(tinygrad_edu)
+    samples = load(recipe, None, 0, "float32", None)
+    n = 1 if recipe.classifier else len(samples.x_train)  # one digit, or the regression's whole batch
+    x, y = tinygrad_edu.from_numpy(samples.x_train[:n]), tinygrad_edu.from_numpy(samples.y_train[:n])
+    loss = getattr(tinygrad_edu.nn, recipe.loss)()(model(x.reshape(n, -1) if recipe.flatten else x), y)
+    names = {**dict(model.named_parameters()), "input": x, "target": y, "loss": loss}
+    if suffix == ".dot":
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(viz.to_dot(loss, names))
+    else:
+        viz.draw_graph(loss, args.out, names)
+    print(f"wrote {args.out}: {recipe.title}, loss on {n} sample{'s' if n > 1 else ''}, "
+          f"{len(viz.build_graph(loss, show_data=False).ops)} ops")
     return 0
 
 
