@@ -63,7 +63,7 @@ def positive_float(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
                                      "PyTorch, and predict handwritten digits.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph,exercises}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", required=True, metavar="PATH",
                        help="a .png, .svg or .pdf picture (matplotlib, no system packages), or graphviz .dot text")
     graph.set_defaults(run=run_graph)
+
+    exercises = commands.add_parser("exercises", help="list or grade the exercises in exercises/ against PyTorch")
+    exercises.add_argument("action", choices=["list", "check"])
+    exercises.add_argument("stage", nargs="?", type=positive_int, help="the stage to check, 1-6")
+    exercises.add_argument("--reference", action="store_true", help="grade the engine's own code instead of yours")
+    exercises.set_defaults(run=run_exercises)
     return parser
 
 
@@ -164,6 +170,41 @@ def run_graph(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {recipe.title}, loss on {n} sample{'s' if n > 1 else ''}, "
           f"{len(viz.build_graph(loss, show_data=False).ops)} ops")
     return 0
+
+
+EXERCISES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exercises")
+
+
+def run_exercises(args: argparse.Namespace) -> int:
+    import re
+    import subprocess
+
+    stages = sorted(d for d in os.listdir(EXERCISES) if d.startswith("stage")) if os.path.isdir(EXERCISES) else []
+    if not stages:
+        raise UserError(f"no exercises at {EXERCISES}: they come with a checkout of the repository")
+    if args.action == "list":
+        for name in stages:
+            print(f"{name[5]}  {name}  {os.path.join(EXERCISES, name, 'exercise.py')}")
+        return 0
+    if args.stage is None or args.stage > len(stages):
+        raise UserError(f"exercises check needs a stage number from 1 to {len(stages)}")
+    name = stages[args.stage - 1]
+    root = os.path.dirname(EXERCISES)
+    env = dict(os.environ, TINYGRAD_EDU_EXERCISES="reference" if args.reference else "exercise", COLUMNS="400",
+               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    result = subprocess.run([sys.executable, "-m", "pytest", os.path.join(EXERCISES, name), "-q", "-rA", "--tb=no",
+                             "--no-header", "-p", "no:cacheprovider", "-o", "addopts="],
+                            cwd=root, env=env, capture_output=True, text=True)
+    verdicts = re.findall(r"^(PASSED|FAILED|ERROR) \S+::(\S+)(?: - (.*))?$", result.stdout, re.M)
+    if not verdicts:
+        raise UserError(f"the grader of {name} did not run: {(result.stdout + result.stderr).strip()[-500:]}")
+    for verdict, test, reason in verdicts:
+        print(f"  {'ok  ' if verdict == 'PASSED' else 'FAIL'}  {test}" + (f"  {reason}" if reason else ""))
+    verdicts = [v for v, _, _ in verdicts]
+    passed = verdicts.count("PASSED")
+    who = "the engine's reference" if args.reference else "exercise.py"
+    print(f"stage {args.stage} ({name}, {who}): {passed} of {len(verdicts)} tests passed")
+    return 0 if passed == len(verdicts) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
