@@ -93,3 +93,11 @@ def test_the_engine_module_is_what_fn_receives():
     assert_close_to_torch(lambda m, x: seen.append(m.__name__) or x * 1, A)
     assert seen == ["tinygrad_edu", "torch"]
     assert tinygrad_edu.testing.assert_close_to_torch is assert_close_to_torch
+
+
+def test_copy_keep_layout_keeps_a_transpose_transposed():
+    from tinygrad_edu.testing import copy_keep_layout
+    a = np.arange(6.0).reshape(2, 3).T
+    b = copy_keep_layout(a, np.float32)
+    assert b.dtype == np.float32 and b.strides == (4, 12) and not b.flags.c_contiguous
+    np.testing.assert_array_equal(b, a)

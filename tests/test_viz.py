@@ -144,3 +144,10 @@ def test_the_graph_command_refuses_an_unknown_format(tmp_path, capsys):
     assert main(["graph", "--model", "linreg", "--out", str(tmp_path / "g.txt")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "must end in .png, .svg, .pdf or .dot" in err[0]
+
+
+def test_graph_and_node_types():
+    *_, f = xyz(torch)
+    graph = viz.build_graph(f)
+    assert isinstance(graph, viz.Graph) and all(isinstance(n, viz.Node) for n in graph.nodes)
+    assert {n.kind for n in graph.nodes} == {"leaf", "value", "op"}
