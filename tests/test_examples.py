@@ -1,5 +1,9 @@
 """Every script in examples/ runs in its default (quick) mode and says what the tutorial's
-version says; each runs in a fresh folder, where it writes its plots and model files."""
+version says, and what it learns clears a floor well above chance; each runs in a fresh folder,
+where it writes its plots and model files. The scripts are notebooks too: ``# %%`` cells that
+each parse on their own, opening with a markdown cell."""
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +26,18 @@ EXPECTED = {
     "10_tensorboard.py": ["'training/loss'", "'mnist_images'"],
 }
 
+# What each quick run must reach: (pattern of a number in its output, the last match's bound).
+# Chance is a loss of 24 (linear regression's first epoch), 0.69 (logistic), ln 10 = 2.30 for
+# digits, accuracy 0.10; the quick runs measured 0.187, 0.309, 0.81, 0.59, 0.71, 0.58.
+FLOORS = {
+    "03_linear_regression.py": (r"epoch 100, loss ([0-9.]+)", "<", 0.2),
+    "04_logistic_regression.py": (r"epoch 1000, loss ([0-9.]+)", "<", 0.32),
+    "06_mnist_mlp.py": (r"total acc : ([0-9.]+)", ">", 0.7),
+    "07_save_load_predict.py": (r"epoch 0: loss ([0-9.]+)", "<", 1.0),
+    "09_mnist_cnn.py": (r"total acc : ([0-9.]+)", ">", 0.6),
+    "10_tensorboard.py": (r"test acc ([0-9.]+)", ">", 0.45),
+}
+
 
 def test_every_example_is_listed():
     assert sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py")) == sorted(EXPECTED)
@@ -34,3 +50,17 @@ def test_example_runs(script, tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     for expected in EXPECTED[script]:
         assert expected in result.stdout, f"{script}: {expected!r} missing from\n{result.stdout[-2000:]}"
+    if script in FLOORS:
+        pattern, direction, bound = FLOORS[script]
+        value = float(re.findall(pattern, result.stdout)[-1])
+        assert value < bound if direction == "<" else value > bound, f"{script}: {pattern} gave {value}"
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_example_is_a_notebook_of_cells(script):
+    source = (EXAMPLES / script).read_text()
+    assert source.startswith("# %% [markdown]\n# ")
+    cells = source.split("\n# %%")
+    assert len(cells) >= 4
+    for cell in cells[1:]:
+        ast.parse(cell)  # each code cell runs on its own in Jupyter (jupytext) or VS Code
