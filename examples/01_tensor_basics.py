@@ -13,7 +13,7 @@ import numpy
 import tinygrad_edu as torch
 
 # %%
-parser = argparse.ArgumentParser(description='Pytorch基础操作 (tensor basics): make tensors, do arithmetic, reshape, and cross to numpy.')
+parser = argparse.ArgumentParser(description='Pytorch基础操作 (tensor basics)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
 parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 

@@ -14,7 +14,7 @@ import numpy as np
 import tinygrad_edu as torch
 
 # %%
-parser = argparse.ArgumentParser(description='自动梯度 (autograd): build a small graph x @ y @ z and let backward() compute every gradient.')
+parser = argparse.ArgumentParser(description='自动梯度 (autograd)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
 parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 torch.manual_seed(0)

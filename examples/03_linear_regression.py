@@ -33,7 +33,7 @@ class LinearRegressionModel(torch.nn.Module):
         return out
 
 # %%
-parser = argparse.ArgumentParser(description="线性回归 (linear regression): fit Y = kX + b to the tutorial's six points with SGD.")
+parser = argparse.ArgumentParser(description='线性回归 (linear regression)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; the run is always the tutorial's")
 parser.add_argument("--plot", default="linear_regression.png", help="where to save the plot")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own

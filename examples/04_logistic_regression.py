@@ -29,7 +29,7 @@ class LogicRegressionModel(torch.nn.Module):
         return out
 
 # %%
-parser = argparse.ArgumentParser(description='逻辑回归 (logistic regression): fit y = sigmoid(kx + b) to 20 noisy points with BCELoss.')
+parser = argparse.ArgumentParser(description='逻辑回归 (logistic regression)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; the run is always the tutorial's")
 parser.add_argument("--plot", default="logistic_regression.png", help="where to save the plot")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own

@@ -119,7 +119,7 @@ def landmark_batches() -> None:
             print(i_batch, sample_batched['image'].size(), sample_batched['landmarks'].size())
 
 # %%
-parser = argparse.ArgumentParser(description='数据集与DataLoader (Dataset and DataLoader): the built-in MNIST digits in batches, and a')
+parser = argparse.ArgumentParser(description='数据集与DataLoader (Dataset and DataLoader)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
 parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 torch.manual_seed(0)  # the shuffled order of the DataLoaders

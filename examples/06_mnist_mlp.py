@@ -15,7 +15,7 @@ import tinygrad_edu.vision as torchvision
 from tinygrad_edu.utils.data import DataLoader
 
 # %%
-parser = argparse.ArgumentParser(description='手写数字识别 (handwritten digits with an MLP): 784 -> 100 -> 10, NLLLoss, Adam.')
+parser = argparse.ArgumentParser(description='手写数字识别 (handwritten digits with an MLP)')
 parser.add_argument("--full", action="store_true", help="the tutorial's 5 epochs instead of 1")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 epochs = 5 if args.full else 1

@@ -30,7 +30,7 @@ def make_model():
                                torch.nn.Linear(100, 10), torch.nn.LogSoftmax(dim=1))
 
 # %%
-parser = argparse.ArgumentParser(description='模型保存与预测调用 (saving, loading and predicting): state_dict, checkpoints, one image.')
+parser = argparse.ArgumentParser(description='模型保存与预测调用 (saving, loading and predicting)')
 parser.add_argument("--full", action="store_true", help="train 5 epochs instead of 1")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 torch.manual_seed(0)

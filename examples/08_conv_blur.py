@@ -26,7 +26,7 @@ def test_image() -> numpy.ndarray:
     return img
 
 # %%
-parser = argparse.ArgumentParser(description='Pytorch中的卷积 (convolution): blur an image with a 7x7 averaging kernel via F.conv2d.')
+parser = argparse.ArgumentParser(description='Pytorch中的卷积 (convolution)')
 parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
 parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 

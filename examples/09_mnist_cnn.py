@@ -45,7 +45,7 @@ class CNN_Mnist(torch.nn.Module):
         return out
 
 # %%
-parser = argparse.ArgumentParser(description='卷积神经网络 (a CNN for handwritten digits): two conv + pool stages, three linear layers.')
+parser = argparse.ArgumentParser(description='卷积神经网络 (a CNN for handwritten digits)')
 parser.add_argument("--full", action="store_true", help="the tutorial's 5 epochs on every training digit")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
 torch.manual_seed(0)

@@ -58,7 +58,7 @@ def train_and_test(train_dl, test_dl, writer, epochs: int) -> None:
     t.save(model.state_dict(), './cnn_mnist_model_vis.pt')
 
 # %%
-parser = argparse.ArgumentParser(description='Tensorboard可视化 (TensorBoard): log a grid of training images, the loss and the accuracy.')
+parser = argparse.ArgumentParser(description='Tensorboard可视化 (TensorBoard)')
 parser.add_argument("--full", action="store_true", help="the tutorial's 5 epochs on every training digit")
 parser.add_argument("--logdir", default="runs/experiment_01", help="where the event files go")
 args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own

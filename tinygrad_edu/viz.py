@@ -210,8 +210,10 @@ def to_dot(root: Tensor, names: dict | None = None, show_data: bool = True) -> s
     out = ["digraph tinygrad_edu {", "  rankdir=LR;", '  node [fontname="Courier", fontsize=10, style=filled];']
     for k, n in enumerate(graph.nodes):
         shape = "box" if n.kind == "op" else "record"
-        label = n.label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\l") + ("\\l" if n.kind != "op" else "")
-        label = label.replace("{", "\\{").replace("}", "\\}").replace("|", "\\|").replace("<", "\\<").replace(">", "\\>")
+        label = n.label.replace("\\", "\\\\").replace('"', '\\"')
+        for special in "{}|<>":  # record labels give these a meaning
+            label = label.replace(special, "\\" + special)
+        label = label.replace("\n", "\\l") + ("" if n.kind == "op" else "\\l")  # \l: end a left-aligned line
         out.append(f'  n{k} [shape={shape}, fillcolor="{_COLORS[n.kind]}", label="{label}"];')
     out.extend(f"  n{a} -> n{b};" for a, b in graph.edges)
     out.append("}")

@@ -6,7 +6,8 @@ import torch
 import tinygrad_edu
 
 rng = np.random.default_rng(0)
-W0, B0, X, T = rng.standard_normal((3, 4)), rng.standard_normal(3), rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+W0, B0 = rng.standard_normal((3, 4)), rng.standard_normal(3)
+X, T = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
 
 
 def train(engine, make_optimizer, steps=6):
