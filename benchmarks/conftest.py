@@ -175,6 +175,7 @@ def environment() -> dict:
                      "threadpoolctl": ver("threadpoolctl")},
         "longrun_steps": SETTINGS.longrun_steps,
         "cuda_available": bool(torch is not None and torch.cuda.is_available()),
+        "edu_cuda_available": tinygrad_edu.cuda.is_available(),
         "gpu": None,
     }
     if torch is not None:
@@ -232,7 +233,7 @@ class Backend:
 
     def sync(self) -> None:
         if self.cuda:
-            torch.cuda.synchronize()
+            (tinygrad_edu.cuda.synchronize if self.is_edu else torch.cuda.synchronize)()
 
     def threads(self) -> dict:
         if self.is_edu:
@@ -280,6 +281,8 @@ class Backend:
 def make_backend(name: str) -> Backend:
     if name in ("edu", "edu-numpy"):
         return Backend(name, tinygrad_edu, "cpu", "numba" if name == "edu" else "numpy")
+    if name == "edu-cuda":  # the engine's CUDA kernels on CuPy arrays (test_cuda_kernels.py)
+        return Backend(name, tinygrad_edu, "cuda")
     return Backend(name, torch, name.split("-", 1)[1])
 
 
@@ -288,6 +291,8 @@ def _skip_reason(name: str) -> str | None:
         return "PyTorch is not installed"
     if name == "torch-cuda" and not torch.cuda.is_available():
         return "torch.cuda.is_available() is False: no CUDA GPU here"
+    if name == "edu-cuda" and not tinygrad_edu.cuda.is_available():
+        return f"tinygrad_edu.cuda.is_available() is False: {tinygrad_edu.cuda.unavailable_reason()}"
     return None
 
 
@@ -336,7 +341,7 @@ class Bench:
         if b.cuda:
             def timed():
                 fn()
-                torch.cuda.synchronize()
+                b.sync()
         else:
             timed = fn
         self.benchmark.group = case

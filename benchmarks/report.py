@@ -24,9 +24,11 @@ import sys
 from collections import defaultdict
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-BACKENDS = ("edu", "edu-numpy", "torch-cpu", "torch-cuda")
+BACKENDS = ("edu", "edu-numpy", "torch-cpu", "torch-cuda", "edu-cuda")
 REFERENCE = "torch-cpu"
-COLORS = {"edu": "#1f77b4", "edu-numpy": "#9ecae1", "torch-cpu": "#d62728", "torch-cuda": "#2ca02c"}
+COLORS = {"edu": "#1f77b4", "edu-numpy": "#9ecae1", "torch-cpu": "#d62728", "torch-cuda": "#2ca02c",
+          "edu-cuda": "#17becf"}
+GPU_BACKENDS = ("torch-cuda", "edu-cuda")
 
 
 # ------------------------------------------------------------------------------ loading
@@ -57,7 +59,7 @@ class Run:
 
     @property
     def has_cuda_rows(self) -> bool:
-        return any(backend == "torch-cuda" for _, backend in self.rows)
+        return any(backend in GPU_BACKENDS for _, backend in self.rows)
 
     def groups(self, kind: str | None = None) -> list[str]:
         seen = []
@@ -143,7 +145,7 @@ class Report:
 
     def cpu_backends(self) -> list[str]:
         present = {b for run in self.runs for _, b in run.rows}
-        return [b for b in BACKENDS if b != "torch-cuda" and b in present]
+        return [b for b in BACKENDS if b not in GPU_BACKENDS and b in present]
 
     def has_cuda(self) -> bool:
         return any(run.has_cuda_rows for run in self.runs + self.gpu_runs)
@@ -311,6 +313,20 @@ class Report:
             ]
         return "\n".join(lines)
 
+    def gpu_kernel_table(self) -> str:
+        """edu-cuda and torch-cuda medians and their ratio for every "cuda-kernel" case, from any run."""
+        rows, seen = [], set()
+        for run in self.runs + self.gpu_runs:
+            for group in run.groups("cuda-kernel"):
+                if group in seen:
+                    continue
+                seen.add(group)
+                edu, ref = run.median(group, "edu-cuda"), run.median(group, "torch-cuda")
+                rows.append([group.split(": ", 1)[-1], ms(edu), ms(ref), ratio(edu, ref)])
+        if not rows:
+            return ""
+        return table(["case", "edu-cuda ms", f"torch-cuda ms ({self.gpu_label()})", "edu-cuda / torch-cuda"], rows)
+
     # -------- the document
 
     def markdown(self, charts: list[str]) -> str:
@@ -373,6 +389,12 @@ class Report:
             parts += [self.case_table(groups, per_item), ""]
         if self.main_groups("scale"):
             parts += ["## Scaling with batch size", "", self.scaling_table(), ""]
+        gpu_kernels = self.gpu_kernel_table()
+        if gpu_kernels:
+            parts += ["## GPU kernels: edu-cuda against torch-cuda", "",
+                      "The engine's numba-cuda kernels (`tinygrad_edu/kernels/cuda/`) on CuPy arrays against the "
+                      "torch calls doing the same work, float32, TF32 off, synchronized inside each timed call "
+                      "(`benchmarks/test_cuda_kernels.py`). Ratio above 1: slower than PyTorch.", "", gpu_kernels, ""]
         if charts:
             parts += ["## Charts", ""] + [f"![{os.path.splitext(c)[0]}]({c})" for c in charts] + [""]
         parts += ["## Machine", "", self.machine_section()]

@@ -2,7 +2,8 @@
 TensorBoard and plots, prediction, and clear errors for user mistakes.
 
 Runs are kept tiny (one epoch on a few hundred digits). Most go through ``cli.main`` in this
-process; a few start the real command, where the entry point itself or a real Ctrl-C is tested.
+process; a few start the real command, where the entry point itself is tested. Signals are
+tested in test_signals.py, every flag's bad values in test_cli_fuzz.py.
 """
 import gzip
 import json
@@ -10,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 import tinygrad_edu
+from helpers import assert_one_line_error, run_command, run_main
+from helpers import checkpoint_weights as weights
 from tinygrad_edu.cli import main
 from tinygrad_edu.serialization import load
 from tinygrad_edu.training import TrainConfig, TrainingInterrupted, train
@@ -28,34 +30,6 @@ from tinygrad_edu.vision.datasets import BuiltinMNIST
 
 QUICK = {"linreg": ["--epochs", "20"], "logreg": ["--epochs", "20"],
          "mlp": ["--epochs", "1", "--limit-train", "256"], "cnn": ["--epochs", "1", "--limit-train", "128"]}
-
-
-def run_main(capsys, *argv: str) -> tuple[int, str, str]:
-    """``tinygrad-edu ARGV`` in this process: (exit status, stdout, stderr)."""
-    try:
-        status = main(list(argv))
-    except SystemExit as e:  # argparse rejects bad flags with exit status 2
-        status = e.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def run_command(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tinygrad_edu", *argv], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def weights(checkpoint_path) -> dict:
-    return load(str(checkpoint_path))["model_state_dict"]
-
-
-def assert_one_line_error(status: int, err: str, expected: str) -> None:
-    assert status != 0
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) >= 1 and expected in lines[-1], err
-    if status != 2:  # argparse prints its usage first; our errors are a single line
-        assert len(lines) == 1, err
 
 
 @pytest.fixture(autouse=True)
@@ -206,11 +180,12 @@ def test_float64_runs_match_across_backends(capsys, tmp_path):
 # ---------------------------------------------------------------------------- interrupt and resume
 
 
-def interrupt_after(steps: int):
-    """An ``on_step`` hook that presses Ctrl-C once ``steps`` steps are done."""
+def interrupt_after(steps: int, signum: int = signal.SIGINT):
+    """An ``on_step`` hook that sends this process a real signal (Ctrl-C's by default) once
+    ``steps`` steps are done."""
     def hook(progress):
         if len(progress.step_losses) == steps:
-            raise KeyboardInterrupt
+            signal.raise_signal(signum)
     return hook
 
 
@@ -242,42 +217,6 @@ def test_resume_can_extend_a_finished_run(capsys, tmp_path):
     assert status == 0 and "resuming from logreg-edu.ckpt: epoch 6" in out
     assert run_main(capsys, "train", "--model", "logreg", "--epochs", "8", "--checkpoint", "straight.ckpt")[0] == 0
     np.testing.assert_array_equal(weights("logreg-edu.ckpt")["linear.weight"], weights("straight.ckpt")["linear.weight"])
-
-
-def read_until(stream, marker: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen and time.monotonic() < deadline:
-        chunk = os.read(stream.fileno(), 4096)
-        if not chunk:
-            break
-        seen += chunk
-    return seen
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
-def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(tmp_path):
-    command = [sys.executable, "-m", "tinygrad_edu", "train", "--model", "mlp", "--epochs", "1000",
-               "--limit-train", "256", "--batch-size", "32", "--checkpoint", "run.ckpt"]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert b"samples/s" in read_until(process.stderr, b"samples/s", timeout=60)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    err = err.decode()
-    assert process.returncode == 130, err
-    assert "Traceback" not in err
-    assert "checkpoint saved to run.ckpt" in err
-    assert "resume with: tinygrad-edu train --model mlp --checkpoint run.ckpt --resume" in err
-
-    saved = load(str(tmp_path / "run.ckpt"))
-    finish = saved["epoch"] + 1
-    result = run_command("train", "--model", "mlp", "--checkpoint", "run.ckpt", "--resume", "--epochs", str(finish),
-                         cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "run.metrics.json").read_text())["epochs"] == finish
 
 
 # ---------------------------------------------------------------------------- predict
@@ -350,7 +289,7 @@ def test_bad_flag_values_exit_2_with_argparse_message(capsys):
     for argv, expected in ((["train", "--model", "rnn"], "invalid choice: 'rnn'"),
                            (["train", "--model", "mlp", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
                            (["train", "--model", "mlp", "--epochs", "0"], "must be at least 1"),
-                           (["train", "--model", "mlp", "--lr", "fast"], "invalid positive_float value"),
+                           (["train", "--model", "mlp", "--lr", "fast"], "expected a number, got 'fast'"),
                            (["train", "--model", "mlp", "--dtype", "float16"], "invalid choice"),
                            (["train", "--model", "mlp", "--device", "tpu"], "invalid choice"),
                            (["predict", "x.png"], "--checkpoint")):

@@ -3,6 +3,7 @@ version says, and what it learns clears a floor well above chance; each runs in 
 where it writes its plots and model files. The scripts are notebooks too: ``# %%`` cells that
 each parse on their own, opening with a markdown cell."""
 import ast
+import importlib.util
 import re
 import subprocess
 import sys
@@ -24,6 +25,9 @@ EXPECTED = {
     "08_conv_blur.py": ["largest difference from cv.blur"],
     "09_mnist_cnn.py": ["cnn_layers.0.weight", "total acc : 0."],
     "10_tensorboard.py": ["'training/loss'", "'mnist_images'"],
+    "11_polynomial_fit.py": ["1999 9.14", "Result: y = -0.01"],
+    "12_cifar10_classifier.py": ["[1,   100] loss: 2.3", "Accuracy of the network on the 200 test images"],
+    "13_mnist_scheduler.py": ["Train Epoch: 3 [3840/4000 (95%)]", "learning rates by epoch: [0.05, 0.0349"],
 }
 
 # What each quick run must reach: (pattern of a number in its output, the last match's bound).
@@ -38,6 +42,9 @@ FLOORS = {
     "10_tensorboard.py": (r"test acc ([0-9.]+)", ">", 0.45),
 }
 
+# Examples that need a module another part of the engine is still writing: skipped until it exists.
+NEEDS = {"13_mnist_scheduler.py": "tinygrad_edu.optim.lr_scheduler"}
+
 
 def test_every_example_is_listed():
     assert sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py")) == sorted(EXPECTED)
@@ -45,6 +52,8 @@ def test_every_example_is_listed():
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_example_runs(script, tmp_path):
+    if script in NEEDS and importlib.util.find_spec(NEEDS[script]) is None:
+        pytest.skip(f"needs {NEEDS[script]}")
     result = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
@@ -56,7 +65,11 @@ def test_example_runs(script, tmp_path):
         assert value < bound if direction == "<" else value > bound, f"{script}: {pattern} gave {value}"
 
 
-@pytest.mark.parametrize("script", sorted(EXPECTED))
+# The tutorial's sections, 01-10, open as notebooks; 11-13 (PyTorch's own tutorials) are plain scripts.
+NOTEBOOKS = sorted(s for s in EXPECTED if int(s[:2]) <= 10)
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS)
 def test_example_is_a_notebook_of_cells(script):
     source = (EXAMPLES / script).read_text()
     assert source.startswith("# %% [markdown]\n# ")

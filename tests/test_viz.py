@@ -143,7 +143,7 @@ def test_the_graph_command_draws_any_tutorial_model(model, names, tmp_path, caps
 def test_the_graph_command_refuses_an_unknown_format(tmp_path, capsys):
     assert main(["graph", "--model", "linreg", "--out", str(tmp_path / "g.txt")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "must end in .png, .svg, .pdf or .dot" in err[0]
+    assert len(err) == 1 and "unknown format; use a name ending in .dot, .png, .svg, .pdf" in err[0]
 
 
 def test_graph_and_node_types():

@@ -7,6 +7,7 @@
     tinygrad-edu export --checkpoint cnn-edu.ckpt --out cnn.onnx
     tinygrad-edu predict digit.png --onnx cnn.onnx   # OpenCV's dnn module, as the tutorial does
     tinygrad-edu graph --model cnn --out cnn.png      # the graph of one loss, data and gradients on every node
+    tinygrad-edu run script.py [args...]              # an unchanged PyTorch program, on this engine
 
 Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
 is done in ``tinygrad_edu.training``.
@@ -14,12 +15,18 @@ is done in ``tinygrad_edu.training``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
+import warnings
 
 from .training.errors import TrainingInterrupted, UserError
+from .training.paths import check_file
+from .training.signals import exit_status, raise_on_signals, restore
 
 PROG = "tinygrad-edu"
+GRAPH_FORMATS = (".dot", ".png", ".svg", ".pdf")  # .dot is graphviz text; matplotlib draws the others
 
 EPILOG = """\
 defaults follow the tutorial:
@@ -31,39 +38,63 @@ defaults follow the tutorial:
 Both backends start from the same weights (drawn by the engine from --seed) and see the
 same samples in the same order (drawn by numpy from --seed and the epoch number).
 
-Files: the checkpoint (default ./MODEL-BACKEND.ckpt) is saved at the end, on Ctrl-C (exit
-status 130) and after an epoch when 30 s have passed since the last save. --resume continues
+Files: the checkpoint (default ./MODEL-BACKEND.ckpt) is saved at the end, after an epoch when
+30 s have passed since the last save, and on Ctrl-C, kill or a closed terminal (SIGINT, SIGTERM,
+SIGHUP: the step in progress is finished, the checkpoint saved, and the exit status is 130, 143
+or 129). A loss that becomes NaN or infinite stops training (exit status 1) and keeps the last
+good checkpoint. Output paths are checked before training starts. --resume continues
 from it exactly, with the settings it was trained with; only --epochs may change (to train
 longer). The metrics JSON goes next to it (MODEL-BACKEND.metrics.json) unless --metrics
 says where. Checkpoints are written with tinygrad_edu.save (no pickle) by both backends.
 """
 
 
+SEED_LIMIT = 2**64  # torch.manual_seed takes 64 bits; numpy's generators need seeds >= 0
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
-def natural_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+def seed_int(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**64 - 1 = {SEED_LIMIT - 1}, got {value}")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (and a pointer to --help) instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
-                                     "PyTorch, and predict handwritten digits.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph,exercises}")
+    parser = _Parser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
+                     "PyTorch, and predict handwritten digits.")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{train,predict,export,graph,run,exercises}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=positive_int)
     train.add_argument("--lr", type=positive_float, help="learning rate")
     train.add_argument("--optimizer", choices=["sgd", "adam"])
-    train.add_argument("--seed", type=natural_int, help="initial weights and data order (default 0)")
+    train.add_argument("--seed", type=seed_int, help="initial weights and data order (default 0)")
     train.add_argument("--dtype", choices=["float32", "float64"], help="default float32")
     train.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: torch backend only")
     train.add_argument("--data-root", metavar="DIR",
@@ -108,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a .png, .svg or .pdf picture (matplotlib, no system packages), or graphviz .dot text")
     graph.set_defaults(run=run_graph)
 
+    script = commands.add_parser("run", help="run an unchanged PyTorch program on this engine",
+                                 description="Run a PyTorch script with torch and torchvision resolving to "
+                                 "tinygrad_edu's modules; a name the engine lacks stops it with one line.")
+    script.add_argument("script", help="the Python file to run")
+    script.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the script (its sys.argv[1:])")
+    script.set_defaults(run=run_script)
+
     exercises = commands.add_parser("exercises", help="list or grade the exercises in exercises/ against PyTorch")
     exercises.add_argument("action", choices=["list", "check"])
     exercises.add_argument("stage", nargs="?", type=positive_int, help="the stage to check, 1-6")
@@ -140,6 +178,7 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from .onnx import export_checkpoint
 
+    check_file(args.out, "--out", (".onnx",))
     print(f"wrote {export_checkpoint(args.checkpoint, args.out)}")
     return 0
 
@@ -151,9 +190,8 @@ def run_graph(args: argparse.Namespace) -> int:
     from .training.data import load
     from .training.recipes import RECIPES
 
+    check_file(args.out, "--out", GRAPH_FORMATS)
     suffix = os.path.splitext(args.out)[1].lower()
-    if suffix not in (".png", ".svg", ".pdf", ".dot"):
-        raise UserError(f"--out {args.out}: the file name must end in .png, .svg, .pdf or .dot")
     recipe = RECIPES[args.model]
     tinygrad_edu.manual_seed(0)
     model = recipe.build(tinygrad_edu)
@@ -207,24 +245,59 @@ def run_exercises(args: argparse.Namespace) -> int:
     return 0 if passed == len(verdicts) else 1
 
 
+def run_script(args: argparse.Namespace) -> int:
+    from .run import main as run_main
+
+    return run_main([args.script, *args.args])
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit status. Whatever happens, the user sees one line,
+    never a traceback: 1 for a mistake (or an unexpected error), 2 for a bad flag, 128 + the
+    signal's number after SIGINT, SIGTERM or SIGHUP (130, 143, 129). ``run`` is the exception:
+    the user's program gets Python's own warnings, signals and tracebacks."""
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["run"]:
+        return run_script(build_parser().parse_args(argv))
+    previous = raise_on_signals()
+    try:
+        with warnings.catch_warnings():
+            # numpy's overflow and invalid-value warnings: a diverging run is reported instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.showwarning = _show_warning
+            return _run(argv)
+    except KeyboardInterrupt as e:  # a signal outside training (nothing to save), or while reporting
+        signum = getattr(e, "signum", signal.SIGINT)
+        _report(f"interrupted by {signal.Signals(signum).name}")
+        return exit_status(signum)
+    finally:
+        restore(previous)
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except UserError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        _report(f"error: {e}")
         return 1
     except TrainingInterrupted as e:
-        print(f"\n{PROG}: {e}\nresume with: {PROG} train --model {args.model} --checkpoint {e.checkpoint} --resume",
-              file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:  # before training started, or in predict: nothing to save
-        print(f"\n{PROG}: interrupted", file=sys.stderr)
-        return 130
+        _report(f"{e}; resume with: {PROG} train --model {args.model} --checkpoint {e.checkpoint} --resume")
+        return exit_status(e.signum)
     except BrokenPipeError:  # the reader went away, as in `tinygrad-edu predict ... | head -1`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush can't fail again
         return 1
+    except Exception as e:  # noqa: BLE001  (a bug: still one line, naming what went wrong)
+        message = f": {str(e).splitlines()[0]}" if str(e).strip() else ""
+        _report(f"error: unexpected {type(e).__name__}{message} (a bug in {PROG}; please report it)")
+        return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _report(line: str) -> None:
+    try:
+        print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+    except OSError:  # no terminal any more (SIGHUP)
+        pass
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _report(f"warning: {str(message).splitlines()[0] if str(message) else category.__name__}")

@@ -9,7 +9,9 @@ loaded, which TensorBoard writer to use).
 * ``data.py``: the samples as numpy arrays, the same for both backends
 * ``backends.py``: what differs between ``edu`` and ``torch``
 * ``checkpoint.py``: the checkpoint file (weights, optimizer state, where training stopped)
-* ``loop.py``: the training and evaluation loop, with progress, Ctrl-C and resume
+* ``loop.py``: the training and evaluation loop, with progress, signals, divergence and resume
+* ``signals.py``: SIGINT, SIGTERM and SIGHUP only raise a flag while training runs
+* ``paths.py``: output paths checked before any work starts
 * ``logging.py``: the progress bar, TensorBoard event files and the loss/accuracy plot
 * ``predict.py``: the tutorial's single-image inference
 """

@@ -53,14 +53,34 @@ def read_weights(path: str) -> tuple[str, dict[str, np.ndarray], str]:
     ``state_dict`` of the MLP or CNN saved with ``tinygrad_edu.save`` (as the tutorial does)."""
     content = _load(path)
     if _is_training_checkpoint(content):
-        return content["model"], content["model_state_dict"], content["settings"]["dtype"]
-    if isinstance(content, dict) and content:
-        for recipe in RECIPES.values():
-            if recipe.classifier and set(content) == set(recipe.build(tinygrad_edu).state_dict()):
-                weights = {name: to_numpy(value) if hasattr(value, "detach") else np.asarray(value)
-                           for name, value in content.items()}
-                return recipe.name, weights, str(next(iter(weights.values())).dtype)
-    raise UserError(f"{path} is neither a 'tinygrad-edu train' checkpoint nor a state_dict of the mlp or cnn")
+        name, weights, dtype = content["model"], content["model_state_dict"], content["settings"]["dtype"]
+    else:
+        name = next((recipe.name for recipe in RECIPES.values() if recipe.classifier and isinstance(content, dict)
+                     and content and set(content) == set(recipe.build(tinygrad_edu).state_dict())), None)
+        if name is None:
+            raise UserError(f"{path} is neither a 'tinygrad-edu train' checkpoint nor a state_dict of the mlp or cnn")
+        weights = {key: to_numpy(value) if hasattr(value, "detach") else np.asarray(value)
+                   for key, value in content.items()}
+        dtype = str(next(iter(weights.values())).dtype)
+    _check_weights(path, name, weights, dtype)
+    return name, weights, dtype
+
+
+def _check_weights(path: str, name: str, weights: dict, dtype: str) -> None:
+    """The weights fit the model (names and shapes), are floats, and hold no NaN or infinity."""
+    expected = {key: tuple(t.shape) for key, t in RECIPES[name].build(tinygrad_edu).state_dict().items()}
+    if dtype not in ("float32", "float64"):
+        raise UserError(f"{path}: the weights are {dtype}; the {name} model needs float32 or float64")
+    if not isinstance(weights, dict) or set(weights) != set(expected):
+        raise UserError(f"{path}: the weights don't fit the {name} model (expected {sorted(expected)})")
+    for key, shape in expected.items():
+        w = weights[key]
+        if not isinstance(w, np.ndarray) or w.shape != shape:
+            got = tuple(w.shape) if isinstance(w, np.ndarray) else type(w).__name__
+            raise UserError(f"{path}: the weights don't fit the {name} model: {key} has shape {got}, "
+                            f"the model's is {shape}")
+        if not np.isfinite(w).all():
+            raise UserError(f"{path}: {key} holds NaN or infinite values (the run that saved it diverged)")
 
 
 def _load(path: str):

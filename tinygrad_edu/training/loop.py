@@ -7,26 +7,32 @@ Each step is the tutorial's: ``optimizer.zero_grad()``, forward, loss, ``loss.ba
   from a numpy generator seeded with ``(seed, e)`` (:func:`epoch_order`), handed to each
   framework's ``DataLoader`` as its ``sampler``. Initial weights come from the engine for
   both backends (see ``backends.py``).
-* Ctrl-C: training stops at once and a checkpoint holding every completed step is saved;
-  ``--resume`` continues from that very step. The optimizer update is shielded from
-  Ctrl-C (it waits until the update and its bookkeeping are done), so a checkpoint never
-  holds half an update. A resumed run ends with the same weights, bit for bit, as one that
-  was never interrupted: the data order needs only ``(seed, epoch)``, and the weights and
-  optimizer state are saved exactly.
+* Signals: SIGINT (Ctrl-C), SIGTERM (``kill``) and SIGHUP, from the first line of ``train``
+  to the last file written, only raise a flag (``signals.SignalGuard``). The loop looks at it
+  before each step and after each epoch's evaluation, saves a checkpoint holding every
+  completed step, and raises TrainingInterrupted. So a checkpoint never holds half an update,
+  and a signal during a save, a numba compilation or the final writes waits for them to end.
+  ``--resume`` continues from that very step, and the run ends with the same weights, bit for
+  bit, as one that was never interrupted: the data order needs only ``(seed, epoch)``, and the
+  weights and optimizer state are saved exactly.
+* Divergence: a non-finite loss stops training before its step is applied, with a UserError
+  naming the epoch, step and loss; no checkpoint holding non-finite weights is ever written,
+  so the one on disk stays the last good one.
 * After each epoch: the test accuracy (classifiers), a summary line, TensorBoard scalars.
   Checkpoints are saved after an epoch when ``SAVE_EVERY_S`` seconds have passed since the
-  last save (the regressions run 1,000 one-step epochs), at the end, and on Ctrl-C.
+  last save (the regressions run 1,000 one-step epochs), at the end, and on a signal.
+  Checkpoints are written atomically (``tinygrad_edu.save``): a file on disk is always a
+  whole one. The metrics JSON is strict JSON: a non-finite number is written as ``null``.
+* Output paths (checkpoint, metrics, plot, TensorBoard folder) are checked before the data is
+  loaded (``paths.py``), so an unwritable one fails in a second rather than after training.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import signal
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Callable, TextIO
 
@@ -37,8 +43,10 @@ from . import data
 from ..tutorial import evaluate
 from .backends import Backend, get_backend
 from .errors import TrainingInterrupted, UserError
-from .logging import ProgressBar, plot_curves
+from .logging import ProgressBar, plot_curves, say
+from .paths import PLOT_FORMATS, check_distinct, check_file, check_folder
 from .recipes import RECIPES, Recipe
+from .signals import SignalGuard
 
 SAVE_EVERY_S = 30.0
 TEST_BATCH_SIZE = 1000
@@ -115,54 +123,70 @@ def train(config: TrainConfig, on_step: Callable[[Progress], None] | None = None
           out: TextIO | None = None, err: TextIO | None = None) -> dict:
     """Train as ``config`` says; returns the final metrics (also written as JSON).
 
-    ``on_step(progress)`` is called after every step (tests raise KeyboardInterrupt from it).
-    Summaries go to ``out`` (stdout), the progress bar to ``err`` (stderr). Raises
-    UserError for a mistake in ``config`` and TrainingInterrupted after Ctrl-C.
+    ``on_step(progress)`` is called after every step (tests send signals from it). Summaries
+    go to ``out`` (stdout), the progress bar to ``err`` (stderr). Raises UserError for a
+    mistake in ``config`` or a diverging run, and TrainingInterrupted after a signal.
     """
     out, err = out or sys.stdout, err or sys.stderr
-    recipe = RECIPES[config.model]
-    path = config.checkpoint or f"{config.model}-{config.backend or 'edu'}.ckpt"
-    saved = _read_resumable(path, config.model) if config.resume else None
-    settings = _settings(config, recipe, saved)
-    metrics_path = config.metrics or _metrics_path(path)
-    for output in (path, metrics_path, config.plot):
-        _make_parent(output)
+    with SignalGuard() as guard:  # until the last file is written, a signal only raises a flag
+        recipe = RECIPES[config.model]
+        path = config.checkpoint or f"{config.model}-{config.backend or 'edu'}.ckpt"
+        saved = _read_resumable(path, config.model) if config.resume else None
+        settings = _settings(config, recipe, saved)
+        metrics_path = config.metrics or _metrics_path(path)
+        _check_outputs(path, metrics_path, config.plot, config.logdir)
 
-    backend = get_backend(settings.backend, config.device)
-    samples = data.load(recipe, config.data_root, settings.seed, settings.dtype, settings.limit_train)
-    model = backend.make_model(recipe, settings.seed, settings.dtype)
-    optimizer = {"sgd": backend.torch.optim.SGD, "adam": backend.torch.optim.Adam}[settings.optimizer](
-        model.parameters(), lr=settings.lr)
-    progress = Progress()
-    if saved:
-        if saved["data"] != samples.identity():
-            raise UserError(f"can't resume: the checkpoint was trained on {saved['data_source']}, but this run "
-                            f"found {samples.source}; point --data-root where the first run found its data")
-        backend.load_weights(model, saved["model_state_dict"])
-        backend.load_optimizer_state(optimizer, saved["optimizer_state_dict"])
-        progress = Progress(**saved["progress"])
+        backend = get_backend(settings.backend, config.device)
+        samples = data.load(recipe, config.data_root, settings.seed, settings.dtype, settings.limit_train)
+        model = backend.make_model(recipe, settings.seed, settings.dtype)
+        optimizer = {"sgd": backend.torch.optim.SGD, "adam": backend.torch.optim.Adam}[settings.optimizer](
+            model.parameters(), lr=settings.lr)
+        progress = Progress()
+        if saved:
+            if saved["data"] != samples.identity():
+                raise UserError(f"can't resume: the checkpoint was trained on {saved['data_source']}, but this run "
+                                f"found {samples.source}; point --data-root where the first run found its data")
+            backend.load_weights(model, saved["model_state_dict"])
+            backend.load_optimizer_state(optimizer, saved["optimizer_state_dict"])
+            progress = Progress(**saved["progress"])
 
-    print(f"training {recipe.name} ({recipe.title}) on {backend.name} ({settings.dtype}, {backend.device}): "
-          f"{settings.optimizer} lr {settings.lr:g}, batch size {settings.batch_size or 'all'}, "
-          f"epochs {settings.epochs}, seed {settings.seed}", file=out)
-    print(f"data: {samples.source}", file=out)
-    if saved:
-        print(f"resuming from {path}: epoch {progress.epoch + 1}, after step {progress.step}", file=out)
+        say(out, f"training {recipe.name} ({recipe.title}) on {backend.name} ({settings.dtype}, {backend.device}): "
+                 f"{settings.optimizer} lr {settings.lr:g}, batch size {settings.batch_size or 'all'}, "
+                 f"epochs {settings.epochs}, seed {settings.seed}")
+        say(out, f"data: {samples.source}")
+        if saved:
+            say(out, f"resuming from {path}: epoch {progress.epoch + 1}, after step {progress.step}")
 
-    run = _Run(recipe, settings, backend, samples, model, optimizer, progress, path, out, err, on_step)
-    run.fit(config.logdir)
+        run = _Run(recipe, settings, backend, samples, model, optimizer, progress, path, out, err, on_step, guard,
+                   resumed=saved is not None)
+        run.fit(config.logdir)
 
-    metrics = run.metrics()
-    with open(metrics_path, "w") as f:
-        json.dump(metrics, f, indent=2)
-    if config.plot:
-        plot_curves(config.plot, recipe.name, progress.step_losses, run.steps_per_epoch,
-                    progress.train_loss, progress.test_accuracy)
-    final = (f"final test accuracy {metrics['final_accuracy']:.2%}" if recipe.classifier
-             else f"final loss {metrics['final_loss']:.6f}")
-    print(f"{final}; checkpoint {path}; metrics {metrics_path}" + (f"; plot {config.plot}" if config.plot else ""),
-          file=out)
+        metrics = run.metrics()
+        write_json(metrics_path, metrics)
+        if config.plot:
+            plot_curves(config.plot, recipe.name, progress.step_losses, run.steps_per_epoch,
+                        progress.train_loss, progress.test_accuracy)
+        final = (f"final test accuracy {metrics['final_accuracy']:.2%}" if recipe.classifier
+                 else f"final loss {metrics['final_loss']:.6f}")
+        say(out, f"{final}; checkpoint {path}; metrics {metrics_path}" + (f"; plot {config.plot}" if config.plot else ""))
+        run.stop_if_signalled()
     return metrics
+
+
+def write_json(path: str, content: dict) -> None:
+    """Strict JSON (no NaN or Infinity, which strict readers refuse): a non-finite float is ``null``."""
+    with open(path, "w") as f:
+        json.dump(_finite_or_none(content), f, indent=2, allow_nan=False)
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
 
 
 class _Run:
@@ -170,42 +194,36 @@ class _Run:
 
     def __init__(self, recipe: Recipe, settings: Settings, backend: Backend, samples: data.Samples, model,
                  optimizer, progress: Progress, path: str, out: TextIO, err: TextIO,
-                 on_step: Callable[[Progress], None] | None):
+                 on_step: Callable[[Progress], None] | None, guard: SignalGuard, resumed: bool):
         self.recipe, self.settings, self.backend, self.samples = recipe, settings, backend, samples
         self.model, self.optimizer, self.progress, self.path = model, optimizer, progress, path
-        self.out, self.err, self.on_step = out, err, on_step
+        self.out, self.err, self.on_step, self.guard = out, err, on_step, guard
         self.loss_fn = getattr(backend.torch.nn, recipe.loss)()
         self.train_set = backend.dataset(samples.x_train, samples.y_train)
         self.test_set = backend.dataset(samples.x_test, samples.y_test)
-        self.batch_size = settings.batch_size or len(samples.x_train)
+        # a batch larger than the data is the whole data (and loaders take sizes up to sys.maxsize only)
+        self.batch_size = min(settings.batch_size or len(samples.x_train), len(samples.x_train))
         self.steps_per_epoch = math.ceil(len(samples.x_train) / self.batch_size)
         self.writer = None
         self.last_save = time.perf_counter()
+        # where the checkpoint on disk stands, once there is one (a resumed run starts at its own)
+        self.saved_at = (progress.epoch, progress.step, progress.global_step) if resumed else None
 
     def fit(self, logdir: str | None) -> None:
-        """Train until ``settings.epochs``; save a checkpoint at the end or on Ctrl-C."""
+        """Train until ``settings.epochs``, then save; on a signal, save and raise TrainingInterrupted."""
         self.writer = self.backend.summary_writer(logdir) if logdir else None
         try:
-            with _InterruptGuard() as guard:
-                self._epochs(guard)
+            while self.progress.epoch < self.settings.epochs:
+                self._epoch()
+                self.stop_if_signalled()
+                if time.perf_counter() - self.last_save >= SAVE_EVERY_S:
+                    self.save()
         finally:
             if self.writer is not None:
                 self.writer.close()
         self.save()
 
-    def _epochs(self, guard: "_InterruptGuard") -> None:
-        try:
-            while self.progress.epoch < self.settings.epochs:
-                self._epoch(guard)
-                if time.perf_counter() - self.last_save >= SAVE_EVERY_S:
-                    self.save()
-        except KeyboardInterrupt:
-            guard.stopping = True  # a second Ctrl-C must not cut the checkpoint short
-            self.save()
-            raise TrainingInterrupted(self.path, self.progress.epoch, self.progress.step,
-                                      self.steps_per_epoch) from None
-
-    def _epoch(self, guard: "_InterruptGuard") -> None:
+    def _epoch(self) -> None:
         p, recipe = self.progress, self.recipe
         n = len(self.samples.x_train)
         order = epoch_order(self.settings.seed, p.epoch, n) if recipe.shuffle else list(range(n))
@@ -213,35 +231,45 @@ class _Run:
         bar = ProgressBar(self.err, p.epoch, self.settings.epochs, self.steps_per_epoch)
         started = time.perf_counter() - p.seconds
         self.model.train()
-        for x, labels in loader:
-            if self.writer is not None and recipe.classifier and p.global_step == 0:
-                self.writer.add_image("training/images", self.backend.image_grid(x), 0)
-            if recipe.flatten:
-                x = x.view(x.shape[0], -1)
-            self.optimizer.zero_grad()
-            loss = self.loss_fn(self.model(x), labels)
-            loss.backward()
-            with guard.atomic():
-                self.optimizer.step()
-                p.step_losses.append(loss.item())
-                p.step += 1
+        try:
+            for x, labels in loader:
+                self.stop_if_signalled()
+                self._step(x, labels)
                 p.seconds = time.perf_counter() - started
-            bar.update(p.step, len(labels), p.step_losses[-1])
-            if self.writer is not None:
-                self.writer.add_scalar("training/loss", p.step_losses[-1], p.global_step)
-            if self.on_step is not None:
-                self.on_step(p)
-        accuracy = self._evaluate()
-        with guard.atomic():
-            p.seconds = time.perf_counter() - started
-            p.finish_epoch(accuracy)
-        bar.clear()
+                bar.update(p.step, len(labels), p.step_losses[-1])
+                if self.writer is not None:
+                    self.writer.add_scalar("training/loss", p.step_losses[-1], p.global_step)
+                if self.on_step is not None:
+                    self.on_step(p)
+            self.stop_if_signalled()  # not after an evaluation of the whole test set
+            accuracy = self._evaluate()
+        finally:
+            bar.clear()
+        p.seconds = time.perf_counter() - started
+        p.finish_epoch(accuracy)
         summary = f"epoch {p.epoch}/{self.settings.epochs}  train loss {p.train_loss[-1]:.4f}"
         if accuracy is not None:
             summary += f"  test accuracy {accuracy:.2%}"
             if self.writer is not None:
                 self.writer.add_scalar("training/accuracy", accuracy, p.global_step)
-        print(f"{summary}  {p.epoch_seconds[-1]:.1f} s", file=self.out, flush=True)
+        say(self.out, f"{summary}  {p.epoch_seconds[-1]:.1f} s")
+
+    def _step(self, x, labels) -> None:
+        """The tutorial's step; a non-finite loss stops training before the update is applied."""
+        p = self.progress
+        if self.writer is not None and self.recipe.classifier and p.global_step == 0:
+            self.writer.add_image("training/images", self.backend.image_grid(x), 0)
+        if self.recipe.flatten:
+            x = x.view(x.shape[0], -1)
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(x), labels)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise self._diverged(f"the loss is {value} at step {p.step + 1}/{self.steps_per_epoch}")
+        loss.backward()
+        self.optimizer.step()
+        p.step_losses.append(value)
+        p.step += 1
 
     def _evaluate(self) -> float | None:
         if not self.recipe.classifier:
@@ -250,13 +278,28 @@ class _Run:
         loader = self.backend.loader(self.test_set, TEST_BATCH_SIZE, list(range(n)))
         return evaluate(self.backend.torch, self.model, loader, self.recipe.flatten)
 
-    def save(self) -> None:
+    def stop_if_signalled(self) -> None:
+        """After a signal: save (unless the checkpoint on disk is already this point) and stop."""
+        if self.guard.signum is None:
+            return
         p = self.progress
+        if self.saved_at != (p.epoch, p.step, p.global_step):
+            self.save()
+        raise TrainingInterrupted(self.path, self.guard.signum, p.epoch, p.step, self.steps_per_epoch,
+                                  self.settings.epochs)
+
+    def save(self) -> None:
+        """Write the checkpoint atomically; never one with non-finite weights (the last good one stays)."""
+        p = self.progress
+        weights = self.backend.weights_to_numpy(self.model)
+        for name, w in weights.items():
+            if not np.isfinite(w).all():
+                raise self._diverged(f"the weights {name} hold non-finite values after step {p.step}")
         checkpoints.save(self.path, {
             "epoch": p.epoch,
             "step": p.step,
             "loss": p.step_losses[-1] if p.step_losses else None,
-            "model_state_dict": self.backend.weights_to_numpy(self.model),
+            "model_state_dict": weights,
             "optimizer_state_dict": self.backend.optimizer_state_to_numpy(self.optimizer),
             "model": self.recipe.name,
             "backend": self.backend.name,
@@ -266,6 +309,17 @@ class _Run:
             "progress": asdict(p),
         })
         self.last_save = time.perf_counter()
+        self.saved_at = (p.epoch, p.step, p.global_step)
+
+    def _diverged(self, what: str) -> UserError:
+        if self.saved_at is None:
+            kept = "no checkpoint was saved"
+        else:
+            epoch, step, _ = self.saved_at
+            kept = f"{self.path} keeps the last good checkpoint (epoch {epoch + 1} after step {step})"
+        epoch = min(self.progress.epoch + 1, self.settings.epochs)
+        return UserError(f"training diverged in epoch {epoch}: {what} "
+                         f"(is --lr {self.settings.lr:g} too large?); stopped, {kept}")
 
     def metrics(self) -> dict:
         p, s = self.progress, self.settings
@@ -290,44 +344,6 @@ class _Run:
             "step_losses": p.step_losses,
             "checkpoint": self.path,
         }
-
-
-class _InterruptGuard:
-    """Ctrl-C raises KeyboardInterrupt at once, as usual, except inside ``atomic()``: there it
-    waits until the block is done, so an optimizer step is applied whole or not at all.
-    Once training is ``stopping``, further presses are ignored."""
-
-    def __init__(self):
-        self.depth, self.pending, self.stopping, self.previous = 0, False, False, None
-
-    def __enter__(self) -> "_InterruptGuard":
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-    def _handle(self, signum, frame) -> None:
-        if self.stopping:
-            return
-        if self.depth:
-            self.pending = True
-            return
-        self.stopping = True
-        raise KeyboardInterrupt
-
-    @contextmanager
-    def atomic(self):
-        self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
-        if self.pending and not self.depth:
-            self.pending, self.stopping = False, True
-            raise KeyboardInterrupt
 
 
 def _read_resumable(path: str, model: str) -> dict:
@@ -362,10 +378,12 @@ def _metrics_path(checkpoint_path: str) -> str:
     return root + ".metrics.json"
 
 
-def _make_parent(path: str | None) -> None:
-    """Create the folder ``path`` will be written into, so a long run doesn't fail at the end."""
-    if path and os.path.dirname(path):
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        except OSError as e:
-            raise UserError(f"can't create the folder for {path}: {e.strerror}") from None
+def _check_outputs(checkpoint: str, metrics: str, plot: str | None, logdir: str | None) -> None:
+    """Every file the run will write can be written, before any time is spent training."""
+    check_file(checkpoint, "--checkpoint")
+    check_file(metrics, "--metrics")
+    if plot:
+        check_file(plot, "--plot", PLOT_FORMATS)
+    if logdir:
+        check_folder(logdir, "--logdir")
+    check_distinct({"--checkpoint": checkpoint, "--metrics": metrics, "--plot": plot})

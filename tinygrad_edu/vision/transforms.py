@@ -8,10 +8,12 @@ Colour order: torchvision, and these transforms, read channel 0 as red. OpenCV l
 convert first (``cv2.cvtColor(img, cv2.COLOR_BGR2RGB)``) when the order matters (Grayscale,
 per-channel Normalize).
 
-Batches: every transform here except ``Lambda`` also has ``batch(samples)``, the same
-transform on a stack of samples: ``t.batch(np.stack(samples))`` equals
-``stack([t(s) for s in samples])``. :func:`batched` chains them so a dataset can transform a
-whole batch in one call.
+Batches: every transform here except ``Lambda`` and the random ones also has
+``batch(samples)``, the same transform on a stack of samples: ``t.batch(np.stack(samples))``
+equals ``stack([t(s) for s in samples])``. :func:`batched` chains them so a dataset can
+transform a whole batch in one call. Random transforms (``RandomHorizontalFlip``,
+``RandomCrop``) draw from the engine's default generator (``tinygrad_edu.manual_seed``), one
+draw per image, so a pipeline holding one goes sample by sample.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 
@@ -236,6 +239,128 @@ def _output_size(h: int, w: int, size, max_size: int | None) -> tuple[int, int]:
         if new_long > max_size:
             new_short, new_long = int(max_size * new_short / new_long), max_size
     return (new_long, new_short) if w <= h else (new_short, new_long)
+
+
+class RandomHorizontalFlip:
+    """Mirror the image left-right with probability ``p`` (one uniform draw per call, flip if < p).
+
+    Takes a tensor ``(..., H, W)`` or a numpy image ``(H, W)`` / ``(H, W, C)`` and returns the
+    same kind: the width axis is reversed, everything else kept.
+    """
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def __call__(self, img):
+        if numpy_generator(None).random() < self.p:
+            x, width_axis = _spatial_array(img, "RandomHorizontalFlip")
+            return _same_kind(img, np.flip(x, axis=width_axis))
+        return img
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomCrop:
+    """Cut a random ``size`` window out of the image, after padding its borders by ``padding``.
+
+    ``size``: ``(h, w)`` or an int for a square. ``padding``: an int for every side, ``(left/right,
+    top/bottom)`` or ``(left, top, right, bottom)``; ``pad_if_needed`` pads an image smaller than
+    ``size`` up to it. ``padding_mode``: ``constant`` (with ``fill``), ``edge``, ``reflect``
+    (mirror without repeating the edge) or ``symmetric`` (repeating it), as torchvision.
+    The window's top-left corner ``(i, j)`` is drawn uniformly (see :meth:`get_params`).
+    Takes a tensor ``(..., H, W)`` or a numpy image ``(H, W)`` / ``(H, W, C)``, returns the same kind.
+    """
+
+    def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
+                 pad_if_needed: bool = False, fill: float = 0, padding_mode: str = "constant"):
+        self.size = _pair_size(size)
+        if padding is not None:
+            values = [padding] if isinstance(padding, int) else padding
+            if not isinstance(values, (list, tuple)) or not all(isinstance(v, int) for v in values):
+                raise TypeError(f"Got inappropriate padding arg: {padding!r}")
+            if len(values) not in (1, 2, 4):
+                raise ValueError("Padding must be an int or a 1, 2, or 4 element tuple, "
+                                 f"not a {len(values)} element tuple")
+            if min(values) < 0:
+                raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
+        if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
+            raise ValueError("Padding mode should be either constant, edge, reflect or symmetric")
+        self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
+
+    @staticmethod
+    def get_params(img, output_size: tuple[int, int]) -> tuple[int, int, int, int]:
+        """``(i, j, h, w)``: a uniform top-left corner for an ``output_size`` window in ``img``;
+        no draw when the window is the whole image."""
+        x, width_axis = _spatial_array(img, "RandomCrop")
+        return _random_window(x.shape[width_axis - 1], x.shape[width_axis], output_size)
+
+    def __call__(self, img):
+        x, width_axis = _spatial_array(img, "RandomCrop")
+        if self.padding is not None:
+            padding = [self.padding] if isinstance(self.padding, int) else list(self.padding)
+            left, top, right, bottom = {1: padding * 4, 2: padding * 2, 4: padding}[len(padding)]
+            x = self._pad(x, width_axis, left, top, right, bottom)
+        # torchvision's order: the padding above, then the width, then the height, one pad each
+        missing_w, missing_h = self.size[1] - x.shape[width_axis], self.size[0] - x.shape[width_axis - 1]
+        if self.pad_if_needed and missing_w > 0:
+            x = self._pad(x, width_axis, missing_w, 0, missing_w, 0)
+        if self.pad_if_needed and missing_h > 0:
+            x = self._pad(x, width_axis, 0, missing_h, 0, missing_h)
+        i, j, h, w = _random_window(x.shape[width_axis - 1], x.shape[width_axis], self.size)
+        window = [slice(None)] * x.ndim
+        window[width_axis - 1], window[width_axis] = slice(i, i + h), slice(j, j + w)
+        return _same_kind(img, x[tuple(window)])
+
+    def _pad(self, x: np.ndarray, width_axis: int, left: int, top: int, right: int, bottom: int) -> np.ndarray:
+        if not (left or top or right or bottom):
+            return x
+        widths = [(0, 0)] * x.ndim
+        widths[width_axis - 1], widths[width_axis] = (top, bottom), (left, right)
+        if self.padding_mode == "constant":
+            return np.pad(x, widths, mode="constant", constant_values=np.asarray(self.fill).astype(x.dtype))
+        return np.pad(x, widths, mode=self.padding_mode)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+def _random_window(h: int, w: int, output_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    th, tw = output_size
+    if h < th or w < tw:
+        raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
+    if (h, w) == (th, tw):
+        return 0, 0, h, w
+    generator = numpy_generator(None)
+    return int(generator.integers(0, h - th + 1)), int(generator.integers(0, w - tw + 1)), th, tw
+
+
+def _pair_size(size) -> tuple[int, int]:
+    if isinstance(size, int):
+        return size, size
+    if isinstance(size, Sequence) and len(size) in (1, 2):
+        return (int(size[0]), int(size[0])) if len(size) == 1 else (int(size[0]), int(size[1]))
+    raise ValueError("Please provide only two dimensions (h, w) for size.")
+
+
+def _spatial_array(img, name: str) -> tuple[np.ndarray, int]:
+    """The pixels of a tensor ``(..., H, W)`` or a numpy image ``(H, W[, C])``, and the width axis."""
+    if isinstance(img, Tensor):
+        x = img.detach().numpy()
+        if x.ndim < 2:
+            raise TypeError(f"{name}: expected a tensor image (..., H, W), got shape {list(x.shape)}")
+        return x, x.ndim - 1
+    if isinstance(img, np.ndarray):
+        if img.ndim not in (2, 3):
+            raise TypeError(f"{name}: expected a numpy image (H, W) or (H, W, C), got shape {list(img.shape)}")
+        return img, 1
+    raise TypeError(f"img should be a Tensor or a numpy array. Got {type(img)}")
+
+
+def _same_kind(img, x: np.ndarray):
+    """``x`` as the kind of image ``img`` was: a tensor or a numpy array (contiguous copies)."""
+    x = np.ascontiguousarray(x)
+    return Tensor._make(x) if isinstance(img, Tensor) else x
 
 
 class Lambda:
