@@ -81,3 +81,19 @@ def test_the_walkthrough_picture_is_a_small_png_linked_from_the_page():
     width, height = struct.unpack(">II", data[16:24])
     assert width > 800 and height > 200
     assert "](img/xyz_graph.png)" in (DOCS / "walkthrough.md").read_text()
+
+
+def test_the_readme_opens_with_the_engine_then_the_tutorial_the_commands_and_results():
+    readme = (ROOT / "README.md").read_text()
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings[:3] == ["The tutorial", "Two commands", "What it does"]
+    first_screen = readme[:readme.index("## The tutorial")]
+    assert "How it works" in first_screen and len(first_screen.splitlines()) <= 30
+    assert "Pytorch框架详解之一" in readme and "2022-12-18" in readme
+    for target in ("docs/tour.md", "docs/walkthrough.md", "docs/benchmarks.md", "exercises/README.md",
+                   "docs/img/xyz_graph.png"):
+        assert f"]({target})" in readme, target
+        assert (ROOT / target).is_file(), target
+    # thread tuning and benchmark detail live in the benchmark docs
+    assert "TINYGRAD_EDU_BLAS_THREADS" not in readme
+    assert "TINYGRAD_EDU_BLAS_THREADS" in (DOCS / "benchmarks.md").read_text()
