@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exercises = commands.add_parser("exercises", help="list or grade the exercises in exercises/ against PyTorch")
     exercises.add_argument("action", choices=["list", "check"])
-    exercises.add_argument("stage", nargs="?", type=positive_int, help="the stage to check, 1-6")
+    exercises.add_argument("stage", nargs="?", help="the stage to check, 1-6, or all")
     exercises.add_argument("--reference", action="store_true", help="grade the engine's own code instead of yours")
     exercises.set_defaults(run=run_exercises)
     return parser
@@ -224,24 +224,27 @@ def run_exercises(args: argparse.Namespace) -> int:
         for name in stages:
             print(f"{name[5]}  {name}  {os.path.join(EXERCISES, name, 'exercise.py')}")
         return 0
-    if args.stage is None or args.stage > len(stages):
-        raise UserError(f"exercises check needs a stage number from 1 to {len(stages)}")
-    name = stages[args.stage - 1]
+    numbers = [str(k) for k in range(1, len(stages) + 1)]
+    if args.stage not in numbers + ["all"]:
+        raise UserError(f"exercises check needs a stage number from 1 to {len(stages)}, or all")
+    target = EXERCISES if args.stage == "all" else os.path.join(EXERCISES, stages[int(args.stage) - 1])
     root = os.path.dirname(EXERCISES)
     env = dict(os.environ, TINYGRAD_EDU_EXERCISES="reference" if args.reference else "exercise", COLUMNS="400",
                PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-    result = subprocess.run([sys.executable, "-m", "pytest", os.path.join(EXERCISES, name), "-q", "-rA", "--tb=no",
-                             "--no-header", "-p", "no:cacheprovider", "-o", "addopts="],
-                            cwd=root, env=env, capture_output=True, text=True)
-    verdicts = re.findall(r"^(PASSED|FAILED|ERROR) \S+::(\S+)(?: - (.*))?$", result.stdout, re.M)
+    result = subprocess.run([sys.executable, "-m", "pytest", target, "-q", "-rA", "--tb=no", "--no-header",
+                             "-p", "no:cacheprovider", "-o", "addopts="], cwd=root, env=env, capture_output=True,
+                            text=True)
+    verdicts = re.findall(r"^(PASSED|FAILED|ERROR) \S*?(stage\d\w*)/\S+::(\S+)(?: - (.*))?$", result.stdout, re.M)
     if not verdicts:
-        raise UserError(f"the grader of {name} did not run: {(result.stdout + result.stderr).strip()[-500:]}")
-    for verdict, test, reason in verdicts:
-        print(f"  {'ok  ' if verdict == 'PASSED' else 'FAIL'}  {test}" + (f"  {reason}" if reason else ""))
-    verdicts = [v for v, _, _ in verdicts]
-    passed = verdicts.count("PASSED")
+        raise UserError(f"the grader did not run: {(result.stdout + result.stderr).strip()[-500:]}")
+    for verdict, stage, test, reason in verdicts:
+        shown = f"{stage} {test}" if args.stage == "all" else test
+        label = {"PASSED": "ok  ", "FAILED": "FAIL", "ERROR": "ERR "}[verdict]  # ERR: the test itself broke
+        print(f"  {label}  {shown}" + (f"  {reason}" if reason else ""))
+    passed = sum(v == "PASSED" for v, *_ in verdicts)
     who = "the engine's reference" if args.reference else "exercise.py"
-    print(f"stage {args.stage} ({name}, {who}): {passed} of {len(verdicts)} tests passed")
+    what = f"all stages ({who})" if args.stage == "all" else f"stage {args.stage} ({os.path.basename(target)}, {who})"
+    print(f"{what}: {passed} of {len(verdicts)} tests passed")
     return 0 if passed == len(verdicts) else 1
 
 

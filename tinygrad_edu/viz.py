@@ -34,7 +34,6 @@ class Node:
     kind: str
     label: str
     column: int
-    row: int = 0
     obj: object = field(default=None, repr=False)
 
 
@@ -96,8 +95,8 @@ def build_graph(root: Tensor, names: dict | None = None, show_data: bool = True)
     """The boxes and arrows of ``root``'s graph, laid out in columns: leaves left, root right.
 
     names: ``{"x": x, ...}`` (e.g. ``dict(model.named_parameters())``) labels those tensors;
-    others are labelled by their role. A tensor's column is one more than its op's, an op's one
-    more than its deepest input's.
+    others are labelled by their role. An op's column is one more than its deepest input's, its
+    output's one more than the op's; a leaf or constant sits just left of the first op using it.
     """
     label_of = {id(t): n for n, t in (names or {}).items()}
     grads = node_gradients(root) if show_data else {}
@@ -124,10 +123,6 @@ def build_graph(root: Tensor, names: dict | None = None, show_data: bool = True)
     for k, n in enumerate(nodes):  # a leaf or constant sits just left of that op
         if n.kind in ("leaf", "constant") and k in first_use:
             n.column = first_use[k] - 1
-    rows: dict[int, int] = {}
-    for n in nodes:
-        n.row = rows.get(n.column, 0)
-        rows[n.column] = n.row + 1
     return Graph(nodes, edges)
 
 
@@ -163,13 +158,10 @@ _COLORS = {"leaf": "#cfe3f7", "constant": "#e6e6e6", "value": "#fff7d6", "op": "
 def draw_graph(root: Tensor, path=None, names: dict | None = None, show_data: bool = True):
     """Draw ``root``'s graph with matplotlib; save it to ``path`` (.png, .svg, .pdf) if given.
 
-    Returns the matplotlib Figure (the text of every box is in ``fig.axes[0].texts``).
+    Returns the matplotlib Figure (the text of every box is in ``fig.axes[0].texts``); a notebook
+    shows it. Made without pyplot, so it needs no display and leaves pyplot's state alone.
     """
-    import matplotlib
-
-    if path is not None and matplotlib.get_backend().lower() not in ("agg", "svg", "pdf"):
-        matplotlib.use("Agg")  # save without a display
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     graph = build_graph(root, names, show_data)
     columns = 1 + max(n.column for n in graph.nodes)
@@ -185,7 +177,7 @@ def draw_graph(root: Tensor, path=None, names: dict | None = None, show_data: bo
         centers.append((left[n.column] + widths[n.column] / 2, top + h / 2))
         tops[n.column] = top + h
     fig_w, fig_h = left[-1], max(tops.values())
-    fig = plt.figure(figsize=(fig_w, fig_h))
+    fig = Figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, fig_w)
     ax.set_ylim(fig_h, 0)
