@@ -48,7 +48,7 @@ def definition_line(path: Path, label: str) -> int | None:
     return None
 
 
-def fix(text: str, check: bool, problems: list[str], where: str) -> str:
+def fix(text: str, problems: list[str], where: str) -> str:
     def replace(m: re.Match) -> str:
         path = (DOCS / m["path"]).resolve()
         line = definition_line(path, m["label"]) if path.is_file() else None
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
     problems: list[str] = []
     for doc in sorted(DOCS.glob("*.md")):
         text = doc.read_text(encoding="utf-8")
-        new = fix(text, check, problems, doc.name)
+        new = fix(text, problems, doc.name)
         if not check and new != text:
             doc.write_text(new, encoding="utf-8")
     print("\n".join(problems) if problems else "every link points at its definition")

@@ -45,7 +45,7 @@ def test_the_link_checker_catches_a_stale_line(tmp_path):
     links = load_links()
     problems = []
     links.fix("[`MatMul`](../tinygrad_edu/ops/linalg.py#L1) [`nowhere`](../tinygrad_edu/ops/linalg.py#L3)",
-              True, problems, "x.md")
+              problems, "x.md")
     assert len(problems) == 2 and "the link says 1" in problems[0] and "not found" in problems[1]
 
 
