@@ -41,7 +41,7 @@ def test_every_line_link_points_at_its_definition(capsys):
     assert total >= 60
 
 
-def test_the_link_checker_catches_a_stale_line(tmp_path):
+def test_the_link_checker_catches_a_stale_line():
     links = load_links()
     problems = []
     links.fix("[`MatMul`](../tinygrad_edu/ops/linalg.py#L1) [`nowhere`](../tinygrad_edu/ops/linalg.py#L3)",
