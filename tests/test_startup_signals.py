@@ -26,7 +26,7 @@ ENTRY_POINTS = {
 }
 LONG_RUN = ["train", "--model", "linreg", "--epochs", "100000", "--checkpoint", "run.ckpt"]
 STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
-REPEATS = 2
+REPEATS = int(os.environ.get("TINYGRAD_EDU_STARTUP_REPEATS", "1"))  # each entry point, each case
 
 
 def caught_signals(pid: int) -> int | None:
