@@ -20,6 +20,8 @@ There is no random-number state to store: the order samples are visited in durin
 Weights and optimizer state are numpy arrays whichever backend trained them, and the file
 is always written with ``tinygrad_edu.save`` (safetensors: raw arrays and JSON, never a
 pickle). So ``predict`` and either backend read any checkpoint, and loading one can't run code.
+Reading one checks all of it first (:func:`validate`), so a damaged or hand-made file is refused
+in one line naming what is wrong, before any of it is used (and before a resume could overwrite it).
 """
 from __future__ import annotations
 
