@@ -1,5 +1,6 @@
 """Every script in examples/ runs in its default (quick) mode and says what the tutorial's
 version says; each runs in a fresh folder, where it writes its plots and model files."""
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,13 @@ EXPECTED = {
     "08_conv_blur.py": ["largest difference from cv.blur"],
     "09_mnist_cnn.py": ["cnn_layers.0.weight", "total acc : 0."],
     "10_tensorboard.py": ["'training/loss'", "'mnist_images'"],
+    "11_polynomial_fit.py": ["1999 9.14", "Result: y = -0.01"],
+    "12_cifar10_classifier.py": ["[1,   100] loss: 2.3", "Accuracy of the network on the 200 test images"],
+    "13_mnist_scheduler.py": ["Train Epoch: 3 [3840/4000 (95%)]", "learning rates by epoch: [0.05, 0.0349"],
 }
+
+# Examples that need a module another part of the engine is still writing: skipped until it exists.
+NEEDS = {"13_mnist_scheduler.py": "tinygrad_edu.optim.lr_scheduler"}
 
 
 def test_every_example_is_listed():
@@ -29,6 +36,8 @@ def test_every_example_is_listed():
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_example_runs(script, tmp_path):
+    if script in NEEDS and importlib.util.find_spec(NEEDS[script]) is None:
+        pytest.skip(f"needs {NEEDS[script]}")
     result = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]

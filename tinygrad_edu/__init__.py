@@ -30,6 +30,7 @@ from ._size import Size
 from .tensor import Tensor
 
 from . import nn, optim, utils, vision  # noqa: E402  (they build on the names above)
+from .nn.functional import layer_norm  # noqa: E402  (torch.layer_norm)
 
 bool = dtypes.bool_
 half = float16

@@ -7,6 +7,7 @@
     tinygrad-edu export --checkpoint cnn-edu.ckpt --out cnn.onnx
     tinygrad-edu predict digit.png --onnx cnn.onnx   # OpenCV's dnn module, as the tutorial does
     tinygrad-edu graph --model cnn --out cnn.dot      # the engine's graph of one forward pass
+    tinygrad-edu run script.py [args...]              # an unchanged PyTorch program, on this engine
 
 Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
 is done in ``tinygrad_edu.training``.
@@ -92,7 +93,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
                      "PyTorch, and predict handwritten digits.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph,run}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", required=True, metavar="PATH",
                        help="a .dot file, or .png/.svg (rendered with graphviz's dot when installed)")
     graph.set_defaults(run=run_graph)
+
+    script = commands.add_parser("run", help="run an unchanged PyTorch program on this engine",
+                                 description="Run a PyTorch script with torch and torchvision resolving to "
+                                 "tinygrad_edu's modules; a name the engine lacks stops it with one line.")
+    script.add_argument("script", help="the Python file to run")
+    script.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the script (its sys.argv[1:])")
+    script.set_defaults(run=run_script)
     return parser
 
 
@@ -181,10 +189,19 @@ def run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_script(args: argparse.Namespace) -> int:
+    from .run import main as run_main
+
+    return run_main([args.script, *args.args])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit status. Whatever happens, the user sees one line,
     never a traceback: 1 for a mistake (or an unexpected error), 2 for a bad flag, 128 + the
-    signal's number after SIGINT, SIGTERM or SIGHUP (130, 143, 129)."""
+    signal's number after SIGINT, SIGTERM or SIGHUP (130, 143, 129). ``run`` is the exception:
+    the user's program gets Python's own warnings, signals and tracebacks."""
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["run"]:
+        return run_script(build_parser().parse_args(argv))
     previous = raise_on_signals()
     try:
         with warnings.catch_warnings():

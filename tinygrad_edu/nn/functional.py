@@ -5,13 +5,18 @@ pooling call their own ops (``ops/conv.py``) because a per-element graph would b
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import dtypes
-from ..functions import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
+from .._convert import broadcast_shape
+from ..functions import log_softmax, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
+from ..functions import where
+from ..ops import activation as act
 from ..ops.conv import Conv2d, MaxPool2d
 from ..ops.linalg import Linear as LinearOp
-from ..ops.loss import BinaryCrossEntropy
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from ..ops.loss import NLLLoss as NLLLossOp
 from ..random import numpy_generator
 from ..tensor import Tensor
@@ -138,7 +143,111 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var over the last dims.
+
+    input (*, *normalized_shape); weight and bias have ``normalized_shape``. Built from tensor
+    ops, so its gradient is theirs.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                               f"shape {list(t.shape)} and normalized_shape = {list(shape)}")
+    _floating(input, "layer_norm")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = input - input.mean(dims, keepdim=True)
+    out = centered / ((centered * centered).mean(dims, keepdim=True) + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ---------------------------------------------------------------------------- activations
+# Each is one op in ``ops/activation.py``; ``inplace=True`` is accepted for PyTorch's sake and
+# honoured only where no graph is recorded (the engine has no in-place autograd).
+
+def _floating(input: Tensor, fn: str) -> Tensor:
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{fn}" not implemented for \'{input.dtype.scalar_name}\'')
+    return input
+
+
+def _activate(input: Tensor, out: Tensor, inplace: bool, fn: str) -> Tensor:
+    if not inplace:
+        return out
+    if out.requires_grad:
+        raise RuntimeError(f"tinygrad_edu has no in-place autograd: call {fn}(..., inplace=False) on a tensor "
+                           "that requires grad")
+    return input.copy_(out)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0): the tensor method, with PyTorch's ``inplace`` flag."""
+    return _activate(input, input.relu(), inplace, "relu")
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x."""
+    return _activate(input, act.LeakyRelu.apply(_floating(input, "leaky_relu"), negative_slope), inplace, "leaky_relu")
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (e^x - 1)."""
+    return _activate(input, act.Elu.apply(_floating(input, "elu"), alpha), inplace, "elu")
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF; ``approximate="tanh"`` uses the tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return act.Gelu.apply(_floating(input, "gelu"), approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return _activate(input, act.Silu.apply(_floating(input, "silu")), inplace, "silu")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, and x itself where beta * x > threshold."""
+    return act.Softplus.apply(_floating(input, "softplus"), beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; the gradient is 0 outside and at the bounds."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _activate(input, act.Hardtanh.apply(input, min_val, max_val), inplace, "hardtanh")
+
+
 # ---------------------------------------------------------------------------- losses
+
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """PyTorch's deprecated size_average/reduce flags, mapped to ``reduction`` as PyTorch maps them."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=3)
+    return reduction
+
+
+def _check_same_size(input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        # PyTorch only warns and broadcasts, which silently gives a wrong loss: we refuse
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}). This would give wrong results due to broadcasting; "
+                         "reshape the target to the input's shape.")
+
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
@@ -152,13 +261,58 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """mean((x - y)^2).   d/dx = 2 (x - y) / n"""
-    if input.shape != target.shape:
-        # PyTorch only warns and broadcasts, which silently gives a wrong loss: we refuse
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
-                         f"({input.shape}). This would give wrong results due to broadcasting; "
-                         "reshape the target to the input's shape.")
+    _check_same_size(input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """mean(|x - y|) (times weight; the weighted mean divides by sum(weight)).   d/dx = sign(x - y) / n"""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_same_size(input, target)
+    loss = (input - target).abs()
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, with d = x - y (beta = 0: l1_loss).
+
+    d/dx = d / beta inside, sign(d) outside: continuous at |d| = beta.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # the quadratic branch would divide by zero (and send nan through its gradient)
+        return l1_loss(input, target, reduction=reduction)
+    _check_same_size(input, target)
+    d = input - target
+    loss = where(d.abs().array < beta, 0.5 * d * d / beta, d.abs() - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = x - y; delta * smooth_l1(beta=delta).
+
+    d/dx = d inside, delta * sign(d) outside.
+    """
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_same_size(input, target)
+    d = input - target
+    loss = where(d.abs().array < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+    if weight is not None:
+        if weight.shape != input.shape:
+            raise ValueError("Weights and input must have the same size.")
+        loss = loss * weight
+    return _reduce(loss, reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -181,6 +335,41 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """binary_cross_entropy(sigmoid(x), y) computed stably in one op (see ``ops/loss.py``).
+
+    ``pos_weight`` (broadcast along the last dims, e.g. (C,) for input (N, C)) scales the
+    positive term: -(p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))). ``weight`` scales each
+    element's loss. d/dx = (1 + (p - 1) y) sigmoid(x) - p y.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.shape != target.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is None:
+            continue
+        if t.requires_grad:
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                               f"respect to argument '{name}'. This input cannot have requires_grad True.")
+        if broadcast_shape(input.shape, t.shape) != tuple(input.shape):
+            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape "
+                               f"{list(broadcast_shape(input.shape, t.shape))}")
+    _floating(input, "binary_cross_entropy_with_logits")
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"result type {input.dtype.scalar_name} can't be cast to the desired output type "
+                           f"{target.dtype.scalar_name}")
+    dtype = dtypes.result_type(*(t for t in (input, target, weight, pos_weight) if t is not None))
+    args = [input.to(dtype), target.to(dtype)] + ([pos_weight.to(dtype)] if pos_weight is not None else [])
+    loss = BinaryCrossEntropyWithLogits.apply(*args)
+    if weight is not None:
+        loss = loss * weight.to(dtype)
+    return _reduce(loss, reduction)
+
+
 def _check_class_target(input: Tensor, target: Tensor, fn: str) -> None:
     if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
         raise RuntimeError(f"{fn}: expected target of dtype Long (class indices), but got {target.dtype.name.capitalize()}")
@@ -196,8 +385,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     input (N, C) log-probabilities, target (N,) int64 class indices. d/dx[n, y_n] = -weight[y_n] / total.
     """
     _check_class_target(input, target, "nll_loss")
-    if input.ndim == 1:
-        return nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+    if input.ndim == 1:  # one unbatched sample: its loss is 0-d even unreduced
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return loss.squeeze(0) if reduction == "none" else loss
     if input.ndim != 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C), got {list(input.shape)}")
     labels = target.array
@@ -213,23 +403,43 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """nll_loss(log_softmax(x), y) for class indices; -sum_c w_c p_c log_softmax(x)_c for class
     probabilities p (a float target of the input's shape).
 
     d/dx = softmax(x) - onehot(y) (per sample, before the reduction).
+    ``label_smoothing`` e mixes the target with the uniform distribution over the C classes:
+    probabilities become (1 - e) p + e / C; with class indices the loss becomes
+    (1 - e) nll_loss + e / C * sum_c -w_c log_softmax(x)_c (ignored samples count 0, and the
+    mean divides by what nll_loss divides by).
     """
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.ndim > 1 else 0
+    n_classes = input.shape[class_dim]
     logp = input.log_softmax(class_dim)
     if target.shape == input.shape:  # class probabilities, as PyTorch decides: by shape alone
         if not target.dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, "
                                f"got {target.dtype.name.capitalize()}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
         terms = target * logp
         if weight is not None:  # weight (C,) along the class dim
             terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - 2))
         return _reduce(-terms.sum(class_dim), reduction)  # the mean is over samples, not weights
-    return nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    if label_smoothing <= 0:
+        return loss
+    terms = logp * weight.reshape((-1,) + (1,) * (input.ndim - 2)) if weight is not None else logp
+    counted = target.array != ignore_index
+    smooth = where(counted, -terms.sum(class_dim), 0)
+    if reduction == "mean":
+        total = weight.array[target.array[counted]].sum() if weight is not None else counted.sum()
+        smooth = smooth.sum() / float(total)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -58,3 +58,34 @@ class NLLLoss(Function):
         gx = np.zeros(ctx.shape, dtype=w.dtype)
         gx[rows, labels] = scale
         return gx
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """l = (1 - y) x - (1 + (p - 1) y) log sigmoid(x), elementwise: binary cross-entropy of sigmoid(x)
+    with the positive term weighted by p (``pos_weight``, 1 when absent), in one stable op.
+
+    log sigmoid(x) = min(x, 0) - log1p(e^-|x|) never overflows, where log(sigmoid(x)) gives -inf.
+    dl/dx = (1 + (p - 1) y) sigmoid(x) - p y;   dl/dy = -x - (p - 1) log sigmoid(x).
+    x, y the same shape; p broadcasts against them and gets no gradient (PyTorch refuses one).
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y, p=None):
+        with np.errstate(over="ignore"):
+            log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+        weight = 1 if p is None else (p - 1) * y + 1
+        ctx.save_for_backward(x, y, p, log_sig)
+        return (1 - y) * x - weight * log_sig
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, p, log_sig = ctx.saved_tensors
+        dx = dy = None
+        if ctx.needs_input_grad[0]:
+            with np.errstate(over="ignore"):
+                s = 1 / (1 + np.exp(-x))
+            dx = grad * (s - y if p is None else (p * y + 1 - y) * s - p * y)
+        if ctx.needs_input_grad[1]:
+            dy = grad * (-x if p is None else -x - (p - 1) * log_sig)
+        return dx, dy, None
