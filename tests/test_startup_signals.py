@@ -111,3 +111,19 @@ def test_importing_the_package_installs_no_handler(tmp_path):
 ])
 def test_the_module_named_by_dash_m(argv, module):
     assert tinygrad_edu_launcher._module_of_dash_m(argv) == module
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_run_gives_the_program_pythons_own_sigint(tmp_path, entry):
+    """``tinygrad-edu run prog.py``: the guard gives way, and Ctrl-C is the program's KeyboardInterrupt."""
+    (tmp_path / "prog.py").write_text("import time\ntry:\n    print('started', flush=True)\n    time.sleep(60)\n"
+                                      "except KeyboardInterrupt:\n    print('KeyboardInterrupt caught')\n")
+    process = subprocess.Popen([sys.executable, *ENTRY_POINTS[entry], "run", "prog.py"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout.readline() == b"started\n"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (0, b"KeyboardInterrupt caught\n", b"")
