@@ -184,12 +184,17 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             # The gradient becomes .grad without a copy when nothing else holds it, as PyTorch's
             # AccumulateGrad steals it; a view, the seed, or an array also sent to another input
             # (add's backward) is copied. References now: `grad` and getrefcount's argument.
-            sole = grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
+            sole = _COUNTS_REFS and grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
             node._accumulate(grad if sole else grad.copy())
             continue
         _send_back(fn, grad, grads)
         if not retain_graph:
             fn.free()
+
+
+# getrefcount counts every reference on CPython up to 3.13; later versions may skip borrowed ones
+# (and so report a shared array as unshared), so there every leaf gradient is copied.
+_COUNTS_REFS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
