@@ -280,6 +280,9 @@ class InPlace:
         """``masked_fill`` in place; unlike it, the mask must broadcast to self's shape."""
         return self._apply_inplace(type(self).masked_fill, mask, value)
 
+    def index_fill_(self, dim: int, index, value):
+        return self._apply_inplace(type(self).index_fill, dim, index, value)
+
     def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
         return self._apply_inplace(type(self).scatter, dim, index, src, value=value, reduce=reduce)
 

@@ -850,6 +850,23 @@ class Tensor(Comparisons, InPlace, Conversions):
         broadcast_shape(mask.shape, self.shape)  # PyTorch names the mask "a"
         return binary.Where.apply(mask.array, value, self)
 
+    def index_fill(self, dim: int, index: "Tensor", value) -> "Tensor":
+        """self with the slices ``index`` names along ``dim`` (negative: from the end) set to ``value``,
+        a number or a 0-dim tensor (which gets a gradient): ``masked_fill`` with a mask along ``dim``."""
+        if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        if index.ndim > 1:
+            raise RuntimeError("Index has to be a vector/scalar")
+        d = wrap_dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        bad = (index.array < -n) | (index.array >= n)
+        if bad.any():
+            raise IndexError(f"index {index.array[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
+        picked = np.zeros(n, dtype=bool)
+        picked[index.array % n] = True
+        mask = picked.reshape([n if i == d else 1 for i in range(self.ndim)])
+        return self.masked_fill(Tensor._make(mask), value)
+
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
         """(values, indices) sorted along ``dim``; equal values keep their order (a stable sort)."""
         indices = self.argsort(dim, descending)
