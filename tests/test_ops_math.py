@@ -396,3 +396,28 @@ def test_inplace_forms_keep_the_dtype_and_refuse_a_leaf():
                    "result type Float can't be cast to the desired output type Long")
     raise_the_same("lib.ones(2, requires_grad=True).sin_()", RuntimeError,
                    "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+EMPTY = ["x.sin()", "x.cumsum(1)", "x.sort(1).values", "x.topk(0, 1).values", "x.amax(0)", "x.amax(1)", "x.amax()",
+         "x.logsumexp(0)", "x.logsumexp(1)", "x.norm()", "x.norm(dim=1)", "x.norm(float('inf'), 1)",
+         "x.norm(float('-inf'))", "x.prod(1)", "x.prod()", "lib.einsum('ij->j', x)", "x.flip(1)", "x.roll(1, 1)",
+         "x.split(2, 1)", "x.chunk(2, 1)", "x.unbind(1)", "x.round()", "x.argsort(1)", "x.all(1)", "x.any()",
+         "lib.outer(lib.zeros(0), lib.ones(2))", "lib.dot(lib.zeros(0), lib.zeros(0))", "x.squeeze((0, 1))",
+         "x.index_select(1, lib.zeros(0, dtype=lib.int64))"]
+
+
+@pytest.mark.parametrize("expr", EMPTY)
+def test_empty_tensors_give_torchs_results_or_errors(expr):
+    outcomes = []
+    for lib in (te, torch):
+        try:
+            result = eval(expr, {"lib": lib, "x": lib.zeros(2, 0)})
+            outcomes.append(result if isinstance(result, (tuple, list)) else (result,))
+        except (RuntimeError, IndexError) as error:
+            outcomes.append(type(error))
+    if isinstance(outcomes[1], type):
+        assert outcomes[0] is outcomes[1], f"{expr}: {outcomes[0]} but torch raises {outcomes[1]}"
+    else:
+        assert len(outcomes[0]) == len(outcomes[1]), expr
+        for ours, theirs in zip(*outcomes):
+            assert_same_tensor(ours, theirs, 0, 0, expr)

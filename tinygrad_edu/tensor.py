@@ -560,9 +560,13 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _amax(self, dim, keepdim: bool, largest: bool) -> "Tensor":
         dims = (self._dims(dim) or None) if self.ndim else None
-        if self.numel() == 0 and (dims is None or any(self.shape[d] == 0 for d in dims)):
-            raise IndexError(f"{'amax' if largest else 'amin'}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0.")
+        name = "amax" if largest else "amin"
+        if self.numel() == 0 and dims is None:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        for d in dims or ():
+            if self.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         return reduce.Amax.apply(self, dims, keepdim, largest)
 
     def prod(self, dim: int | None = None, keepdim: bool = False, dtype=None) -> "Tensor":
@@ -579,8 +583,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         constant, so the gradient is exactly softmax(x))."""
         x = self._float()
         dims = (self._dims(dim) or None) if self.ndim else None
-        m = x.detach().amax(dims or (), keepdim=True)
-        m = Tensor._make(np.where(np.isinf(m.array), 0, m.array))  # all -inf (or an inf): no shift
+        m = np.max(x.array, axis=dims, keepdims=True, initial=-np.inf)
+        m = Tensor._make(np.where(np.isinf(m), 0, m).astype(x.array.dtype))  # all -inf, an inf, or empty: no shift
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims if dims is not None else tuple(range(self.ndim)))
 
@@ -600,6 +604,12 @@ class Tensor(Comparisons, InPlace, Conversions):
         if p == 1:
             return x.abs().sum(dims, keepdim)
         if p in (float("inf"), float("-inf")):
+            empty = [d for d in dims or () if self.shape[d] == 0]
+            if empty or self.numel() == 0:
+                where = f"the dimension {empty[0]}because this dimension is empty and" if empty else \
+                    "an empty tensor because"
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on {where} the operation "
+                                   "does not have an identity")
             return x.abs()._amax(dims or (), keepdim, largest=p > 0)
         return reduce.Norm.apply(x, p, dims, keepdim)
 
@@ -746,7 +756,7 @@ class Tensor(Comparisons, InPlace, Conversions):
                                    f"tensor's size at dimension {d}), but got split_sizes={sizes}")
         else:
             step = int(split_size_or_sections)
-            sizes = [min(step, n - i) for i in range(0, n, step)] if step > 0 else [n]
+            sizes = [min(step, n - i) for i in range(0, n, step)] if step > 0 and n else [n]
         bounds = np.cumsum([0] + sizes)
         return tuple(self[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
 
@@ -755,7 +765,9 @@ class Tensor(Comparisons, InPlace, Conversions):
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[wrap_dim(dim, self.ndim)]
-        return self.split(max(-(-n // chunks), 1), dim)
+        if n == 0:  # PyTorch gives ``chunks`` empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
         """The slices along ``dim``, that dim removed."""
