@@ -125,6 +125,12 @@ def test_maximum_minimum_split_ties_half_half(dtype, data):
     check_against_torch(lambda a, b: a.min(b), None, [x, y], dtype)
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_with_nan_send_the_gradient_to_both(name):
+    x, y = np.array([np.nan, 1.0, 2.0, np.nan, 3.0]), np.array([1.0, np.nan, 2.0, np.nan, -1.0])
+    check_against_torch(lambda a, b: getattr(a, name)(b), None, [x, y], "float64")
+
+
 def test_binary_math_dtypes_and_errors():
     for expr in ["lib.maximum(lib.tensor([1, 5]), lib.tensor([3., 2.]))",
                  "lib.tensor([1, 2]).atan2(lib.tensor([3, 1]))",
