@@ -71,7 +71,11 @@ def raise_the_same(code: str, exc: type, message: str, namespace: dict | None = 
     in tinygrad_edu and in torch."""
     import re
 
+    import numpy as np
     import pytest
+    import torch
+
+    import tinygrad_edu
     for lib in (tinygrad_edu, torch):
         with pytest.raises(exc, match=re.escape(message)):
             exec(code, {"lib": lib, "np": np, **(namespace or {})})
