@@ -232,10 +232,9 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             sole = _COUNTS_REFS and grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
             node._accumulate(grad if sole else grad.copy())
             continue
-        fn = node
-        _send_back(fn, grad, grads)
+        _send_back(node, grad, grads)
         if not retain_graph:
-            fn.free()
+            node.free()
 
 
 # getrefcount counts every reference on CPython up to 3.13; later versions may skip borrowed ones
@@ -244,8 +243,7 @@ _COUNTS_REFS = sys.implementation.name == "cpython" and sys.version_info < (3, 1
 
 
 def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
-    """Add ``fn``'s gradients for its inputs into ``grads``, keyed by the node each goes to (the op
-    that made the input, or the leaf itself: ``fn.parents``)."""
+    """Add ``fn``'s gradients for its inputs into ``grads`` (keyed by the id of the node each goes to)."""
     input_grads = type(fn).backward(fn, grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)

@@ -38,11 +38,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    out_shape = [int(np.prod(input.shape[:-1])), weight.shape[0]]
     if bias is not None and bias.shape != (weight.shape[0],) and (bias.ndim > 1 or bias.numel() != 1):
         raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
                            f"({bias.shape[-1] if bias.ndim else 1}) at non-singleton dimension 1.  Target sizes: "
-                           f"{out_shape}.  Tensor sizes: {list(bias.shape)}")
+                           f"{[int(np.prod(input.shape[:-1])), weight.shape[0]]}.  Tensor sizes: {list(bias.shape)}")
     dtype = dtypes.result_type(input, weight)
     b = bias.to(dtype) if bias is not None else None
     return LinearOp.apply(input.to(dtype), weight.to(dtype), b)

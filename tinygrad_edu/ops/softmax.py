@@ -12,7 +12,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        # an array even for a 0-d x; initial: an empty dim has no max
+        # initial: an empty dim has no max; asarray: an array even for a 0-d x
         y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         np.exp(y, out=y)  # in place: one array of x's size, not three
         y /= y.sum(axis=dim, keepdims=True)
