@@ -307,3 +307,16 @@ def test_an_optimizer_step_still_runs_on_the_leaf():
         assert w.is_leaf
         results.append(w.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_a_graph_that_saved_a_weight_refuses_backward_after_an_optimizer_step():
+    """optimizer.step() changes parameters in place: like torch's, it moves their version."""
+    for lib in (torch, te):
+        w = lib.nn.Parameter(lib.tensor([1.0, 2.0, 3.0]))
+        x = lib.tensor([4.0, 5.0, 6.0], requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1)
+        (x * w).sum().backward()
+        y = (x * w).sum()  # Mul saved w
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()

@@ -263,8 +263,8 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 
 
 # ---------------------------------------------------------------------------- activations
-# Each is one op in ``ops/activation.py``; ``inplace=True`` is accepted for PyTorch's sake and
-# honoured only where no graph is recorded (the engine has no in-place autograd).
+# Each is one op in ``ops/activation.py``; ``inplace=True`` writes the result into the input
+# through ``Tensor._apply_inplace``, recorded in the graph as PyTorch records it (docs/inplace.md).
 
 def _floating(input: Tensor, fn: str) -> Tensor:
     if not input.dtype.is_floating_point:
@@ -272,28 +272,24 @@ def _floating(input: Tensor, fn: str) -> Tensor:
     return input
 
 
-def _activate(input: Tensor, out: Tensor, inplace: bool, fn: str) -> Tensor:
-    if not inplace:
-        return out
-    if out.requires_grad:
-        raise RuntimeError(f"tinygrad_edu has no in-place autograd: call {fn}(..., inplace=False) on a tensor "
-                           "that requires grad")
-    return input.copy_(out)
+def _activate(input: Tensor, fn, inplace: bool) -> Tensor:
+    """``fn(input)``, or with ``inplace`` the same values written into ``input`` (returned)."""
+    return input._apply_inplace(fn) if inplace else fn(input)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0): the tensor method, with PyTorch's ``inplace`` flag."""
-    return _activate(input, input.relu(), inplace, "relu")
+    return _activate(input, Tensor.relu, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
-    return _activate(input, act.LeakyRelu.apply(_floating(input, "leaky_relu"), negative_slope), inplace, "leaky_relu")
+    return _activate(input, lambda x: act.LeakyRelu.apply(_floating(x, "leaky_relu"), negative_slope), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (e^x - 1)."""
-    return _activate(input, act.Elu.apply(_floating(input, "elu"), alpha), inplace, "elu")
+    return _activate(input, lambda x: act.Elu.apply(_floating(x, "elu"), alpha), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -305,7 +301,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return _activate(input, act.Silu.apply(_floating(input, "silu")), inplace, "silu")
+    return _activate(input, lambda x: act.Silu.apply(_floating(x, "silu")), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -317,7 +313,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val]; the gradient is 0 outside and at the bounds."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _activate(input, act.Hardtanh.apply(input, min_val, max_val), inplace, "hardtanh")
+    return _activate(input, lambda x: act.Hardtanh.apply(x, min_val, max_val), inplace)
 
 
 # ---------------------------------------------------------------------------- losses
