@@ -3,6 +3,8 @@
 Each keeps its derivative in the docstring; the output has the input's shape, so no
 broadcasting is undone. A new elementwise op of one tensor goes here.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -398,12 +400,19 @@ class Rsqrt(Function):
             return -0.5 * grad * z * z * z
 
 
+_erf = np.vectorize(math.erf, otypes=[np.float64])  # numpy has no erf; libm's, element by element
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt, in x's dtype."""
+    return _erf(x).astype(x.dtype, copy=False)
+
+
 class Erf(Function):
     """z = erf(x) = 2/sqrt(pi) * integral of e^(-t^2) from 0 to x.   dz/dx = 2/sqrt(pi) e^(-x^2)"""
 
     @staticmethod
     def forward(ctx, x):
-        from scipy.special import erf  # numpy has no erf; scipy's is imported on first use
         ctx.save_for_backward(x)
         return erf(x)
 
