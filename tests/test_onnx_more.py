@@ -34,6 +34,9 @@ LAYERS = {
     "avg_pool_padded": (lambda: nn.AvgPool2d(3, 2, 1), {"AveragePool"}),
     "avg_pool_padding_not_counted": (lambda: nn.AvgPool2d((3, 2), (2, 1), (1, 1), count_include_pad=False),
                                      {"AveragePool"}),
+    "avg_pool_ceil_mode": (lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True), {"AveragePool"}),
+    "avg_pool_ceil_mode_padding_not_counted": (lambda: nn.AvgPool2d(3, 2, 1, ceil_mode=True,
+                                                                    count_include_pad=False), {"AveragePool"}),
     "global_avg_pool": (lambda: nn.AdaptiveAvgPool2d(1), {"GlobalAveragePool"}),
     "adaptive_avg_pool_dividing": (lambda: nn.AdaptiveAvgPool2d((2, 3)), {"AveragePool"}),
     "layer_norm": (lambda: nn.LayerNorm([4, 6]), {"ReduceSum", "Sqrt"}),
@@ -82,7 +85,8 @@ def test_gelu_is_one_node_from_opset_20(approximate):
 
 @pytest.mark.parametrize("layer, message", [
     (nn.AvgPool2d(2, divisor_override=3), "'AvgPool2d' with divisor_override"),
-    (nn.AvgPool2d(3, 2, ceil_mode=True), "'AvgPool2d' with ceil_mode=True"),
+    # 4x6, kernel 2, stride 3, padding 1: ONNX would add a last window starting in the padding
+    (nn.AvgPool2d(2, 3, 1, ceil_mode=True), "'AvgPool2d' with ceil_mode=True is not supported where the last"),
     (nn.AdaptiveAvgPool2d((3, 4)), "'AdaptiveAvgPool2d' from 4x6 to 3x4"),
     (nn.AdaptiveMaxPool2d(1), "'AdaptiveMaxPool2d' is not supported"),
 ])

@@ -471,10 +471,16 @@ def _avg_pool2d(b, op, name, outs):
     kernel, stride, (ph, pw), ceil_mode, count_include_pad, divisor_override = op.fn.options
     if divisor_override is not None:
         raise NotImplementedError("ONNX export of op 'AvgPool2d' with divisor_override is not supported")
-    if ceil_mode:  # a last window past the padding: ONNX runtimes and torch disagree on its divisor
-        raise NotImplementedError("ONNX export of op 'AvgPool2d' with ceil_mode=True is not supported")
-    b.node("AveragePool", [b.value(op.inputs[0])], outs, name, kernel_shape=list(kernel), strides=list(stride),
-           pads=[ph, pw, ph, pw], count_include_pad=int(count_include_pad))
+    x = op.inputs[0]
+    if ceil_mode:
+        # torch drops a last window that would start in the right-hand padding; ONNX's output size,
+        # ceil((n + 2p - k) / s) + 1, keeps it (runtimes differ), so export only where the two agree
+        onnx_size = tuple(-(-(n + 2 * p - k) // s) + 1 for n, p, k, s in zip(x.shape[2:], (ph, pw), kernel, stride))
+        if onnx_size != tuple(op.outputs[0].shape[2:]) or b.dynamic(x) & {2, 3}:
+            raise NotImplementedError("ONNX export of op 'AvgPool2d' with ceil_mode=True is not supported where "
+                                      "the last window would start in the padding, or H or W is dynamic")
+    b.node("AveragePool", [b.value(x)], outs, name, kernel_shape=list(kernel), strides=list(stride),
+           pads=[ph, pw, ph, pw], count_include_pad=int(count_include_pad), ceil_mode=int(ceil_mode))
 
 
 def _adaptive_avg_pool2d(b, op, name, outs):
