@@ -154,6 +154,8 @@ def test_vgg11_has_torchvision_s_features():
 def test_pretrained_weights_are_refused_without_a_download(build):
     with pytest.raises(NotImplementedError, match=f"{build.__name__}.*does not download pretrained weights"):
         build(weights="IMAGENET1K_V1")
+    with pytest.raises(NotImplementedError, match=r"\(pretrained=True\): tinygrad_edu does not download"):
+        build(pretrained=True)
 
 
 def test_torchvision_models_resnet18_resolves_through_run(tmp_path):

@@ -93,6 +93,7 @@ class ResNet(nn.Module):
 
 
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
-    """ResNet-18: BasicBlocks [2, 2, 2, 2], 11.7M parameters at num_classes=1000."""
-    refuse_weights("resnet18", weights)
+    """ResNet-18: BasicBlocks [2, 2, 2, 2], 11.7M parameters at num_classes=1000. ``kwargs`` go to
+    ResNet (num_classes, zero_init_residual); ``progress`` is torchvision's, unused: nothing is downloaded."""
+    refuse_weights("resnet18", weights, kwargs)
     return ResNet(BasicBlock, [2, 2, 2, 2], **kwargs)

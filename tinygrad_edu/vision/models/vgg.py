@@ -64,12 +64,13 @@ def make_layers(cfg: list, batch_norm: bool = False) -> nn.Sequential:
 
 
 def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-11 (configuration "A"): 8 convs and 3 linears."""
-    refuse_weights("vgg11", weights)
+    """VGG-11 (configuration "A"): 8 convs and 3 linears. ``kwargs`` go to VGG (num_classes, init_weights,
+    dropout); ``progress`` is torchvision's, unused: nothing is downloaded."""
+    refuse_weights("vgg11", weights, kwargs)
     return VGG(make_layers(cfgs["A"]), **kwargs)
 
 
 def vgg16(*, weights=None, progress: bool = True, **kwargs) -> VGG:
-    """VGG-16 (configuration "D"): 13 convs and 3 linears."""
-    refuse_weights("vgg16", weights)
+    """VGG-16 (configuration "D"): 13 convs and 3 linears; arguments as vgg11's."""
+    refuse_weights("vgg16", weights, kwargs)
     return VGG(make_layers(cfgs["D"]), **kwargs)
