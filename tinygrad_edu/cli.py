@@ -23,7 +23,7 @@ import warnings
 
 from .training.errors import TrainingInterrupted, UserError
 from .training.paths import check_file
-from .training.signals import exit_status, raise_on_signals, restore
+from .training.signals import exit_status, python_defaults, raise_on_signals, restore
 
 PROG = "tinygrad-edu"
 GRAPH_FORMATS = (".dot", ".png", ".svg", ".pdf")  # .dot is graphviz text; matplotlib draws the others
@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     signal's number after SIGINT, SIGTERM or SIGHUP (130, 143, 129). ``run`` is the exception:
     the user's program gets Python's own warnings, signals and tracebacks."""
     if (sys.argv[1:] if argv is None else argv)[:1] == ["run"]:
+        python_defaults()
         return run_script(build_parser().parse_args(argv))
     previous = raise_on_signals()
     try:

@@ -133,9 +133,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         autograd.backward(self, gradient, retain_graph)
 
     def _accumulate(self, grad: np.ndarray) -> None:
-        """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed."""
+        """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed.
+        ``grad`` (of this tensor's dtype) is backward's to give: the first one becomes ``.grad``."""
         if self.grad is None:
-            self.grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
+            self.grad = Tensor._make(grad)
         else:
             self.grad.array += grad
 
