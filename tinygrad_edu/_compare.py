@@ -54,18 +54,25 @@ class Comparisons:
     def __or__(self, other) -> "Tensor":
         return self._compare(np.logical_or, other)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def _arg_extreme(self, dim, keepdim: bool, largest: bool) -> "Tensor":
+        name = "argmax" if largest else "argmin"
+        if self.dtype.name == "bool":
+            raise RuntimeError(f"{name}(): does not support bool input")
         if dim is None:
-            return self._make(np.int64(np.argmax(self.array)))
-        return self.max(dim, keepdim).indices
+            if self.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            return self._make(np.int64(np.argmax(self.array) if largest else np.argmin(self.array)))
+        return self._extreme(dim, keepdim, largest, name).indices
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return self._arg_extreme(dim, keepdim, largest=True)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        if dim is None:
-            return self._make(np.int64(np.argmin(self.array)))
-        return self.min(dim, keepdim).indices
+        return self._arg_extreme(dim, keepdim, largest=False)
 
     def all(self) -> "Tensor":
-        return self._make(np.all(self.array))
+        """True if every element is; a uint8 tensor gives uint8, as in PyTorch."""
+        return self._make(np.all(self.array).astype(np.uint8 if self.array.dtype == np.uint8 else bool))
 
     def any(self) -> "Tensor":
-        return self._make(np.any(self.array))
+        return self._make(np.any(self.array).astype(np.uint8 if self.array.dtype == np.uint8 else bool))

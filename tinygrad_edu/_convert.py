@@ -44,6 +44,8 @@ def index_array(index):
     if dtypes.has_engine_dtype(index):
         return index.array
     if isinstance(index, list):
+        if any(isinstance(i, (list, tuple)) or dtypes.has_engine_dtype(i) and i.ndim for i in index):
+            return tuple(index_array(i) for i in index)  # [[0, 1], [1, 0]] indexes two dims, as in PyTorch
         return np.asarray([i.item() if dtypes.has_engine_dtype(i) else i for i in index])
     return index
 
@@ -65,6 +67,17 @@ def true_div_type(a, b) -> dtypes.dtype:
     """``/`` always gives a float, even for two integer tensors."""
     d = dtypes.result_type(a, b)
     return d if d.is_floating_point else dtypes.default_float
+
+
+def refuse_bool_sub(a, b) -> None:
+    """PyTorch has no ``-`` for bools (a bool tensor or a Python bool on either side)."""
+    a_bool, b_bool = (x is True or x is False or getattr(x, "dtype", None) is dtypes.bool_ for x in (a, b))
+    if a_bool and b_bool:
+        raise NotImplementedError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                                  "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise NotImplementedError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                                  "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def wrap_dim(d: int, ndim: int) -> int:
@@ -111,6 +124,11 @@ class Conversions:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         return self.array
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(tensor)``: the values as a numeric array (refused while it requires grad, as ``numpy()``)."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def item(self):
         if self.numel() != 1:

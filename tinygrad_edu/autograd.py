@@ -10,6 +10,13 @@ Every differentiable op is a subclass of :class:`Function` with two methods side
 ``Function.apply`` runs ``forward`` and, when grad mode is on and some input requires a
 gradient, records the Function as the output's ``grad_fn``. The recorded Functions form
 a graph; :func:`backward` walks it once in reverse topological order.
+
+The graph's edges go from a Function to the *node* each input was at that moment (the
+input's ``grad_fn``, or the input itself for a leaf), not to the input tensor: an in-place
+op later gives the tensor a new ``grad_fn`` (``_inplace.py``), and ops recorded before it
+must still send their gradient to the old one. Every tensor carries a version counter that
+in-place ops bump; ``apply`` notes the version of each input or output an op saved, and
+``saved_tensors`` refuses to hand back one that changed since (docs/inplace.md).
 """
 from __future__ import annotations
 
@@ -39,15 +46,33 @@ class Function:
     """One recorded op: its inputs, what it saved, and how to send gradients back."""
 
     broadcasts = False  # True for ops whose inputs numpy-broadcast against each other
+    is_view = False  # True for ops whose result may share the input's memory (reshape, slicing...)
+
+    _checks = ()  # (version counter, version, tensor or None for the output, array) per saved array
 
     def __init__(self, inputs):
-        self.inputs = inputs  # the Tensor arguments of forward, in order
+        self.inputs = inputs  # the Tensor arguments of forward, in order (for shapes and dtypes)
         self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        # where each input's gradient goes: the op that made it, or the leaf itself
+        self.parents = tuple(t if t.grad_fn is None else t.grad_fn for t in inputs)
         self._saved = ()
         self._freed = False
 
     def save_for_backward(self, *arrays) -> None:
         self._saved = arrays
+
+    def _note_versions(self, tensors, output) -> None:
+        """Remember the version of each saved array that is an input's or the output's own array."""
+        checks = []
+        for a in self._saved:
+            if a is output.array:
+                checks.append((output._counter, output._counter[0], None, a))
+                continue
+            for t in tensors:
+                if a is t.array:
+                    checks.append((t._counter, t._counter[0], t, a))
+                    break
+        self._checks = tuple(checks)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -57,11 +82,25 @@ class Function:
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward(). Specify retain_graph=True if you need "
                 "to backward through the graph a second time.")
+        for counter, version, tensor, array in self._checks:
+            if counter[0] != version:
+                raise RuntimeError(self._modified_message(counter[0], version, tensor, array))
         return self._saved
+
+    def _modified_message(self, now: int, version: int, tensor, array) -> str:
+        """PyTorch's text: which saved tensor changed, the op that made it, its version then and now."""
+        from .dtypes import from_numpy_dtype
+        producer = self if tensor is None else tensor.grad_fn
+        made_by = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
+        return (f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [tinygrad_edu.{from_numpy_dtype(array.dtype).scalar_name}Tensor "
+                f"{list(array.shape)}]{made_by} is at version {now}; expected version {version} instead. "
+                f"Hint: {self.name} saved it for backward; clone() it before changing it in place, "
+                f"or change it after backward().")
 
     def free(self) -> None:
         if self._saved:
-            self._saved, self._freed = (), True
+            self._saved, self._checks, self._freed = (), (), True
 
     @property
     def name(self) -> str:
@@ -95,8 +134,14 @@ class Function:
         grad_fn = ctx if requires_grad else None
         if isinstance(out, tuple):  # ops with extra non-differentiable outputs (max's indices)
             result = (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
+            first = result[0]
         else:
-            result = Tensor._make(out, grad_fn)
+            result = first = Tensor._make(out, grad_fn)
+        if cls.is_view and np.may_share_memory(first.array, raw[0]):
+            rest = raw[1:]
+            first._become_view(tensors[0], lambda a: cls.forward(cls(()), a, *rest, **kwargs))
+        if grad_fn is not None and ctx._saved:
+            ctx._note_versions(tensors, first)
         if observer.tracer is not None:
             observer.tracer(ctx, args, kwargs, result)
         return result
@@ -120,7 +165,7 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _topological_order(root) -> list:
-    """Tensors reachable from ``root`` through grad_fn, each after all its consumers.
+    """Graph nodes reachable from ``root`` (Functions, and leaf tensors at the ends), each after all its consumers.
 
     Iterative depth-first search, so a chain of 100,000 ops does not hit Python's
     recursion limit.
@@ -136,9 +181,9 @@ def _topological_order(root) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        if node.grad_fn is not None:
-            for parent in node.grad_fn.inputs:
-                if parent.requires_grad and id(parent) not in visited:
+        if isinstance(node, Function):
+            for parent, needed in zip(node.parents, node.needs_input_grad):
+                if needed and id(parent) not in visited:
                     stack.append((parent, False))
     return order[::-1]
 
@@ -174,22 +219,22 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {Size(seed.shape)} "
                                f"and output[0] has a shape of {tensor.shape}.")
 
-    grads = {id(tensor): seed}
-    for node in _topological_order(tensor):
+    root = tensor if tensor.grad_fn is None else tensor.grad_fn
+    grads = {id(root): seed}
+    for node in _topological_order(root):
         grad = grads.pop(id(node), None)
         if grad is None:
             continue
-        fn = node.grad_fn
-        if fn is None:  # a leaf
+        if not isinstance(node, Function):  # a leaf
             # The gradient becomes .grad without a copy when nothing else holds it, as PyTorch's
             # AccumulateGrad steals it; a view, the seed, or an array also sent to another input
             # (add's backward) is copied. References now: `grad` and getrefcount's argument.
             sole = _COUNTS_REFS and grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
             node._accumulate(grad if sole else grad.copy())
             continue
-        _send_back(fn, grad, grads)
+        _send_back(node, grad, grads)
         if not retain_graph:
-            fn.free()
+            node.free()
 
 
 # getrefcount counts every reference on CPython up to 3.13; later versions may skip borrowed ones
@@ -198,14 +243,14 @@ _COUNTS_REFS = sys.implementation.name == "cpython" and sys.version_info < (3, 1
 
 
 def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
-    """Add ``fn``'s gradients for its inputs into ``grads`` (keyed by the input's id)."""
+    """Add ``fn``'s gradients for its inputs into ``grads`` (keyed by the id of the node each goes to)."""
     input_grads = type(fn).backward(fn, grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    for parent, g in zip(fn.inputs, input_grads):
-        if g is None or not parent.requires_grad:
+    for tensor_in, parent, needed, g in zip(fn.inputs, fn.parents, fn.needs_input_grad, input_grads):
+        if g is None or not needed:
             continue
-        g = _fit_gradient(np.asarray(g), parent, fn)
+        g = _fit_gradient(np.asarray(g), tensor_in, fn)
         if id(parent) in grads:
             grads[id(parent)] = grads[id(parent)] + g
         else:

@@ -5,8 +5,8 @@ the cases the tutorial meets:
 
 * categories rank bool < integer < floating; the higher category wins,
 * within a category the wider type wins (float32 + float64 -> float64),
-* a Python number or a 0-dim tensor only changes the result when it is of a higher
-  category than the sized tensors (float32 tensor * 2.0 stays float32, but an int64
+* a Python number (or a numpy scalar, which counts as the Python number of its kind) or a
+  0-dim tensor only changes the result when it is of a higher category than the sized tensors (float32 tensor * 2.0 stays float32, but an int64
   tensor * 0.5 becomes the default float type, float32).
 """
 from __future__ import annotations
@@ -70,9 +70,11 @@ def _category(d: dtype) -> int:
 
 
 def _scalar_dtype(x) -> dtype:
+    """A Python number's kind; a numpy scalar counts as the Python number of its kind (np.int64 as int),
+    except np.bool_, which PyTorch reads as a float."""
     if isinstance(x, bool):
         return bool_
-    if isinstance(x, int):
+    if isinstance(x, (int, np.integer)):
         return int64
     return default_float
 
@@ -125,3 +127,9 @@ def result_type(*operands) -> dtype:
             result = default_float if tier == 2 and best.is_floating_point else best
     return result
 
+
+
+def can_cast(src: dtype, dst: dtype) -> bool:
+    """Whether an op may write a ``src`` result into a ``dst`` tensor (in-place ops): never to a lower
+    category (float into int, int into bool), as PyTorch's ``can_cast``."""
+    return _category(src) <= _category(dst)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes
-from ._convert import wrap_dim
+from ._convert import broadcast_shape, wrap_dim
 from .ops import binary, movement
 from .tensor import Tensor
 
@@ -169,6 +169,7 @@ def where(condition: Tensor, x, y) -> Tensor:
     x = x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype.np))
     y = y.to(dtype) if isinstance(y, Tensor) else Tensor._make(np.asarray(y, dtype=dtype.np))
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    broadcast_shape(broadcast_shape(cond.shape, x.shape), y.shape)  # PyTorch's message, not numpy's
     return binary.Where.apply(cond.astype(bool), x, y)
 
 

@@ -9,7 +9,7 @@ it for ``backward()``; the rest compute directly on the array (comparisons, ``ar
 Read top to bottom: state and graph recording, then the differentiable methods: arithmetic,
 elementwise math, reductions, shape ops and indexing. The methods that record no graph are
 inherited, each group from its own small module: comparisons and ``argmax`` (``_compare.py``),
-in-place ops and ``x += y`` (``_inplace.py``), values in and out and ``.to(dtype)``
+in-place ops, ``x += y`` and ``.grad`` (``_inplace.py``), values in and out and ``.to(dtype)``
 (``_convert.py``); printing is in ``_tensor_str.py``. docs/core_walk.md gives a reading order.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ import numpy as np
 
 from . import autograd, dtypes
 from ._compare import Comparisons
-from ._convert import Conversions, broadcast_shape, index_array, resolve_shape, to_array, true_div_type, wrap_dim
+from ._convert import (Conversions, broadcast_shape, index_array, refuse_bool_sub, resolve_shape, to_array,
+                       true_div_type, wrap_dim)
 from ._device import CPU, device
 from ._inplace import InPlace
 from ._size import Size
@@ -28,6 +29,7 @@ from ._tensor_str import tensor_repr
 from .ops import binary, linalg, movement, reduce, softmax, unary
 
 return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
 
 
 class Tensor(Comparisons, InPlace, Conversions):
@@ -42,10 +44,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         if dtype is None and array.dtype.kind in "iub" and not isinstance(data, np.ndarray):
             array = array.astype(np.float32)  # Tensor([1, 2]) is a float tensor, as in PyTorch
         self.array: np.ndarray = array
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self._requires_grad = False
-        self._version = 0
+        self._counter = [0]  # the version counter, shared with views (_inplace.py)
         self.requires_grad = requires_grad
 
     @staticmethod
@@ -53,7 +55,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         """Wrap an op's result (always a plain Tensor); ``grad_fn`` set means it is part of a graph."""
         t = Tensor.__new__(Tensor)
         t.array = np.asarray(array)
-        t.grad, t.grad_fn, t._version = None, grad_fn, 0
+        t._grad, t.grad_fn, t._counter = None, grad_fn, [0]
         t._requires_grad = grad_fn is not None
         return t
 
@@ -135,13 +137,16 @@ class Tensor(Comparisons, InPlace, Conversions):
     def _accumulate(self, grad: np.ndarray) -> None:
         """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed.
         ``grad`` (of this tensor's dtype) is backward's to give: the first one becomes ``.grad``."""
-        if self.grad is None:
-            self.grad = Tensor._make(grad)
+        if self._grad is None:
+            self._grad = Tensor._make(grad)
         else:
-            self.grad.array += grad
+            self._grad.array += grad
 
     def detach(self) -> "Tensor":
-        return Tensor._make(self.array)
+        """The same memory, out of the graph; it shares the version counter (an in-place change shows)."""
+        t = Tensor._make(self.array)
+        t._counter = self._counter
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn, self._requires_grad = None, False
@@ -170,6 +175,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Add, other if alpha == 1 else other * alpha)
 
     def sub(self, other, alpha=1) -> "Tensor":
+        refuse_bool_sub(self, other)
         return self._binary(binary.Sub, other if alpha == 1 else other * alpha)
 
     def mul(self, other) -> "Tensor":
@@ -179,6 +185,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Div, other, dtype=true_div_type(self, other))
 
     def pow(self, exponent) -> "Tensor":
+        if self.dtype is dtypes.bool_ and dtypes.result_type(self, exponent) is dtypes.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         return self._binary(binary.Pow, exponent)
 
     __add__ = add
@@ -192,6 +200,7 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Add, other, reverse=True)
 
     def __rsub__(self, other) -> "Tensor":
+        refuse_bool_sub(self, other)
         return self._binary(binary.Sub, other, reverse=True)
 
     def __rmul__(self, other) -> "Tensor":
@@ -204,6 +213,9 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._binary(binary.Pow, other, reverse=True)
 
     def __neg__(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                                      "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         return unary.Neg.apply(self)
 
     neg = __neg__
@@ -219,14 +231,15 @@ class Tensor(Comparisons, InPlace, Conversions):
                                f"but they are {a.ndim}D and {b.ndim}D")
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.dtype is not b.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}")
         if k_a != k_b:
             left = "x".join(map(str, a.shape[-2:] if a.ndim > 1 else (1,) + tuple(a.shape)))
             right = "x".join(map(str, b.shape[-2:] if b.ndim > 1 else tuple(b.shape) + (1,)))
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({left} and {right})")
         if a.ndim > 2 or b.ndim > 2:
             broadcast_shape(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
-        dtype = dtypes.result_type(a, b)
-        return linalg.MatMul.apply(a.to(dtype), b.to(dtype))
+        return linalg.MatMul.apply(a, b)
 
     __matmul__ = matmul
 
@@ -261,36 +274,57 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self._unary(unary.Tanh)
 
     def abs(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         return unary.Abs.apply(self)
 
     __abs__ = abs
 
     def relu(self) -> "Tensor":
+        if self.dtype is dtypes.bool_:
+            raise NotImplementedError("Boolean inputs not supported for relu")
         return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None) -> "Tensor":
+        """min(max(x, min), max); bounds that are tensors broadcast and get gradients too."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return unary.Clamp.apply(self, min, max)
+        bounds = [b for b in (min, max) if b is not None]
+        dtype = dtypes.result_type(self, *bounds)
+        if not any(isinstance(b, Tensor) for b in bounds):
+            return unary.Clamp.apply(self.to(dtype), min, max)
+        lo, hi = (b if b is None else (b if isinstance(b, Tensor) else Tensor(b)).to(dtype) for b in (min, max))
+        for b in bounds:
+            broadcast_shape(self.shape, b.shape if isinstance(b, Tensor) else ())
+        return binary.ClampBounds.apply(self.to(dtype), lo, hi)
 
     clip = clamp
 
     def softmax(self, dim: int) -> "Tensor":
-        return softmax.Softmax.apply(self._float(), wrap_dim(dim, self.ndim))
+        dim = wrap_dim(dim, self.ndim)
+        return softmax.Softmax.apply(self._float("softmax"), dim)
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return softmax.LogSoftmax.apply(self._float(), wrap_dim(dim, self.ndim))
+        dim = wrap_dim(dim, self.ndim)
+        return softmax.LogSoftmax.apply(self._float("log_softmax"), dim)
 
-    def _float(self) -> "Tensor":
-        return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
+    def _float(self, kernel: str) -> "Tensor":
+        """Self, if a float tensor: ops with no integer kernel in PyTorch refuse the rest, as it does."""
+        if not self.dtype.is_floating_point:
+            raise NotImplementedError(f"\"{kernel}_lastdim_kernel_impl\" not implemented for '{self.dtype.scalar_name}'")
+        return self
 
     # ------------------------------------------------------------------ reductions
 
     def _dims(self, dim) -> tuple | None:
-        if dim is None:
+        """``dim`` as sorted non-negative dims; None (all dims) for None, ``[]`` or a 0-dim tensor, as in PyTorch."""
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
             return None
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        return tuple(sorted(wrap_dim(d, self.ndim) for d in dims))
+        dims = [wrap_dim(d, self.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        for d in dims:
+            if dims.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return None if self.ndim == 0 else tuple(sorted(dims))
 
     def _count(self, dims: tuple | None) -> int:
         """How many elements a reduction over ``dims`` (all when None) combines."""
@@ -311,21 +345,32 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.sum(dims, keepdim) / self._count(dims)
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False) -> "Tensor":
+        """mean((x - mean(x))^2) with n - 1 in the denominator (unbiased); nan where n - 1 <= 0, as PyTorch."""
+        if not self.dtype.is_floating_point:
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         dims = self._dims(dim)
         count = self._count(dims)
         centered = self - self.mean(dims, keepdim=True)
-        return (centered * centered).sum(dims, keepdim) / (count - 1 if unbiased else count)
+        return (centered * centered).sum(dims, keepdim) / (max(count - 1, 0) if unbiased else count)
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False) -> "Tensor":
         return self.var(dim, unbiased, keepdim).sqrt()
 
-    def _extreme(self, dim, keepdim, largest: bool):
+    def _extreme(self, dim, keepdim, largest: bool, name: str = ""):
+        name = name or ("max" if largest else "min")
         if dim is None:
             if self.numel() == 0:
-                raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                    "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
             return reduce.MaxAll.apply(self, largest)
-        return return_types_max(*reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest))
+        if self.ndim and self.shape[wrap_dim(dim, self.ndim)] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, self.ndim)} to have non-zero size.")
+        if self.ndim == 0:  # one element: itself, at index 0
+            wrap_dim(dim, 0)
+            return (return_types_max if largest else return_types_min)(
+                *reduce.MaxDim.apply(self.reshape(1), 0, False, largest))
+        values_indices = reduce.MaxDim.apply(self, wrap_dim(dim, self.ndim), keepdim, largest)
+        return (return_types_max if largest else return_types_min)(*values_indices)
 
     def max(self, dim=None, keepdim: bool = False):
         """The largest element; with ``dim``, a (values, indices) pair along that dim."""
@@ -360,10 +405,12 @@ class Tensor(Comparisons, InPlace, Conversions):
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
 
     def squeeze(self, dim=None) -> "Tensor":
         if dim is None:
@@ -380,7 +427,7 @@ class Tensor(Comparisons, InPlace, Conversions):
     def permute(self, *dims) -> "Tensor":
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        dims = tuple(wrap_dim(d, self.ndim) for d in dims)
+        dims = tuple(wrap_dim(d, self.ndim) for d in dims) if len(dims) == self.ndim else dims
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match "
                                f"the length of the desired ordering of dimensions i.e. input.dim() = "
@@ -388,10 +435,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         return movement.Permute.apply(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        dims = list(range(self.ndim))
+        dims = list(range(max(self.ndim, 1)))  # a 0-dim tensor accepts dims 0 and -1, as in PyTorch
         a, b = wrap_dim(dim0, self.ndim), wrap_dim(dim1, self.ndim)
         dims[a], dims[b] = dims[b], dims[a]
-        return movement.Permute.apply(self, tuple(dims))
+        return movement.Permute.apply(self, tuple(dims[:self.ndim]))
 
     def t(self) -> "Tensor":
         if self.ndim > 2:
@@ -405,12 +452,18 @@ class Tensor(Comparisons, InPlace, Conversions):
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
                                f"equal to the number of dimensions in the tensor ({self.ndim})")
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-        for i, n in enumerate(self.shape):
-            if n != 1 and n != shape[i + lead]:
-                raise RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the "
-                                   f"existing size ({n}) at non-singleton dimension {i + lead}.  "
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        for i in reversed(range(len(sizes))):  # PyTorch checks from the last dim
+            n = self.shape[i - lead] if i >= lead else None
+            if n is None and sizes[i] < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
+            if n is not None and n != 1 and n != shape[i]:
+                raise RuntimeError(f"The expanded size of the tensor ({shape[i]}) must match the "
+                                   f"existing size ({n}) at non-singleton dimension {i}.  "
                                    f"Target sizes: {list(sizes)}.  Tensor sizes: {list(self.shape)}")
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
         return movement.Expand.apply(self, shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
@@ -419,7 +472,10 @@ class Tensor(Comparisons, InPlace, Conversions):
     # ------------------------------------------------------------------ indexing
 
     def __getitem__(self, index) -> "Tensor":
-        return movement.Index.apply(self, index_array(index))
+        try:
+            return movement.Index.apply(self, index_array(index))
+        except IndexError as e:  # numpy says "axis" where PyTorch says "dimension"
+            raise IndexError(str(e).replace("for axis", "for dimension")) from None
 
     # ------------------------------------------------------------------ printing (_tensor_str.py)
 

@@ -38,6 +38,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is not None and bias.shape != (weight.shape[0],) and (bias.ndim > 1 or bias.numel() != 1):
+        raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
+                           f"({bias.shape[-1] if bias.ndim else 1}) at non-singleton dimension 1.  Target sizes: "
+                           f"{[int(np.prod(input.shape[:-1])), weight.shape[0]]}.  Tensor sizes: {list(bias.shape)}")
     dtype = dtypes.result_type(input, weight)
     b = bias.to(dtype) if bias is not None else None
     return LinearOp.apply(input.to(dtype), weight.to(dtype), b)
@@ -211,12 +215,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
-        count = input.numel() // input.shape[1]
-        if count <= 1:
+        count = input.numel() // input.shape[1] if input.shape[1] else 0
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
-        mean = input.mean(dims)
-        var = input.var(dims, unbiased=False)
-        if running_mean is not None:
+        if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
+            mean = var = Tensor._make(np.zeros(input.shape[1], dtype=input.array.dtype))
+        else:
+            mean = input.mean(dims)
+            var = input.var(dims, unbiased=False)
+        if running_mean is not None and count:
             running_mean.array[...] = (1 - momentum) * running_mean.array + momentum * mean.array
             running_var.array[...] = (1 - momentum) * running_var.array + momentum * var.array * count / (count - 1)
     else:
@@ -256,8 +263,8 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 
 
 # ---------------------------------------------------------------------------- activations
-# Each is one op in ``ops/activation.py``; ``inplace=True`` is accepted for PyTorch's sake and
-# honoured only where no graph is recorded (the engine has no in-place autograd).
+# Each is one op in ``ops/activation.py``; ``inplace=True`` writes the result into the input
+# through ``Tensor._apply_inplace``, recorded in the graph as PyTorch records it (docs/inplace.md).
 
 def _floating(input: Tensor, fn: str) -> Tensor:
     if not input.dtype.is_floating_point:
@@ -265,28 +272,24 @@ def _floating(input: Tensor, fn: str) -> Tensor:
     return input
 
 
-def _activate(input: Tensor, out: Tensor, inplace: bool, fn: str) -> Tensor:
-    if not inplace:
-        return out
-    if out.requires_grad:
-        raise RuntimeError(f"tinygrad_edu has no in-place autograd: call {fn}(..., inplace=False) on a tensor "
-                           "that requires grad")
-    return input.copy_(out)
+def _activate(input: Tensor, fn, inplace: bool) -> Tensor:
+    """``fn(input)``, or with ``inplace`` the same values written into ``input`` (returned)."""
+    return input._apply_inplace(fn) if inplace else fn(input)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0): the tensor method, with PyTorch's ``inplace`` flag."""
-    return _activate(input, input.relu(), inplace, "relu")
+    return _activate(input, Tensor.relu, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
-    return _activate(input, act.LeakyRelu.apply(_floating(input, "leaky_relu"), negative_slope), inplace, "leaky_relu")
+    return _activate(input, lambda x: act.LeakyRelu.apply(_floating(x, "leaky_relu"), negative_slope), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (e^x - 1)."""
-    return _activate(input, act.Elu.apply(_floating(input, "elu"), alpha), inplace, "elu")
+    return _activate(input, lambda x: act.Elu.apply(_floating(x, "elu"), alpha), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -298,7 +301,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return _activate(input, act.Silu.apply(_floating(input, "silu")), inplace, "silu")
+    return _activate(input, lambda x: act.Silu.apply(_floating(x, "silu")), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -310,7 +313,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val]; the gradient is 0 outside and at the bounds."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _activate(input, act.Hardtanh.apply(input, min_val, max_val), inplace, "hardtanh")
+    return _activate(input, lambda x: act.Hardtanh.apply(x, min_val, max_val), inplace)
 
 
 # ---------------------------------------------------------------------------- losses
@@ -456,36 +459,76 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, reduction)
 
 
-def _check_class_target(input: Tensor, target: Tensor, fn: str) -> None:
-    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
-        raise RuntimeError(f"{fn}: expected target of dtype Long (class indices), but got {target.dtype.name.capitalize()}")
-    if input.ndim < 1 or (input.ndim > 1 and target.shape[:1] != input.shape[:1]):
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0] if target.ndim else 1}).")
+def _class_rows(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
+    """Check a class-index target against its input; return the input as rows (M, C) and the labels (M,).
+
+    input (N, C) with target (N,), (C,) with a 0-dim target, or (N, C, d1, ..., dk) with target
+    (N, d1, ..., dk) (K-dimensional, as in segmentation): the class dim moves last and the rest
+    flattens, so one op serves every case. Errors are PyTorch's.
+    """
+    if input.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if input.ndim > 1:
+        batch = target.shape[0] if target.ndim else 0
+        if batch != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+        if target.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if input.ndim > 2 and tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
+    if input.ndim == 1 and target.numel() != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
+    if input.ndim == 1:
+        return input.reshape(1, -1), target.array.reshape(1)
+    rows = input if input.ndim == 2 else input.permute(0, *range(2, input.ndim), 1).reshape(-1, input.shape[1])
+    return rows, target.array.reshape(-1)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """-x[n, y_n] (times weight[y_n]); the mean divides by the summed weights of the counted targets.
 
-    input (N, C) log-probabilities, target (N,) int64 class indices. d/dx[n, y_n] = -weight[y_n] / total.
+    input (N, C) log-probabilities with target (N,) class indices, or (C,) with a 0-dim target,
+    or (N, C, d1, ...) with target (N, d1, ...). d/dx[n, y_n] = -weight[y_n] / total. With every
+    target ignored the mean is 0/0 = nan, and its gradient 0, as in PyTorch.
     """
-    _check_class_target(input, target, "nll_loss")
-    if input.ndim == 1:  # one unbatched sample: its loss is 0-d even unreduced
-        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
-        return loss.squeeze(0) if reduction == "none" else loss
-    if input.ndim != 2:
-        raise ValueError(f"nll_loss: expected input of shape (N, C), got {list(input.shape)}")
-    labels = target.array
-    counted = labels != ignore_index
-    bad = counted & ((labels < 0) | (labels >= input.shape[1]))
-    if bad.any():
-        raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    rows, labels = _class_rows(input, target)
+    classes = rows.shape[1]
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+    labels = labels.astype(np.int64)
+    counted = labels != ignore_index
+    bad = counted & ((labels < 0) | (labels >= classes))
+    if bad.any():
+        raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
     safe = np.where(counted, labels, 0)
-    w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=input.array.dtype)
-    return NLLLossOp.apply(input, safe, (w * counted).astype(input.array.dtype), reduction)
+    w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=rows.array.dtype)
+    loss = NLLLossOp.apply(rows, safe, (w * counted).astype(rows.array.dtype), reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 class indices (*,) -> int64 one-hot (*, num_classes); PyTorch's errors for other dtypes,
+    negative classes, classes >= num_classes, and an empty input with no num_classes."""
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    labels = tensor.array
+    if num_classes < 0 and labels.size == 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if labels.size and labels.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    n = int(labels.max()) + 1 if num_classes < 0 else num_classes
+    if labels.size and labels.max() >= n:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._make(np.eye(n, dtype=np.int64)[labels])
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
@@ -501,13 +544,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     """
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 1 if input.ndim > 1 else 0
-    n_classes = input.shape[class_dim]
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim] if input.ndim else 1
+    if target.shape == input.shape and not target.dtype.is_floating_point:  # probabilities, by shape alone
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                           f"got {target.dtype.scalar_name}")
     logp = input.log_softmax(class_dim)
-    if target.shape == input.shape:  # class probabilities, as PyTorch decides: by shape alone
-        if not target.dtype.is_floating_point:
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, "
-                               f"got {target.dtype.name.capitalize()}")
+    if target.shape == input.shape:
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         terms = target * logp
@@ -526,10 +571,3 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     elif reduction == "sum":
         smooth = smooth.sum()
     return (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
-
-
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 class indices (*,) -> int64 one-hot (*, num_classes)."""
-    n = int(tensor.array.max()) + 1 if num_classes < 0 else num_classes
-    return Tensor._make(np.eye(n, dtype=np.int64)[tensor.array])
-

@@ -41,7 +41,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # each saves only what the other's gradient needs, as PyTorch: x * 2 keeps x free to change in place
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None)
         return x * y
 
     @staticmethod
@@ -57,7 +58,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         with np.errstate(divide="ignore", invalid="ignore"):  # x/0 gives inf or nan, as in PyTorch
             return x / y
 
@@ -103,3 +104,37 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         return np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+
+class ClampBounds(Function):
+    """z = min(max(x, lo), hi) with tensor bounds lo and/or hi (None: no bound), all broadcast.
+
+    With one bound it is ``maximum(x, lo)`` (or ``minimum(x, hi)``): the larger one gets the
+    gradient, and where x equals the bound they share it, 1/2 each. With both bounds (PyTorch's
+    rule, read off its results):
+        lo < hi:  dz/dx = 1 inside, dz/dlo = 1 below lo, dz/dhi = 1 above hi; 1/2 each at a tie;
+        lo = hi:  z = hi, the gradient goes to x where x = lo, else to the bound x is beyond;
+        lo > hi:  z = hi everywhere: dz/dhi = 1.
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        z = x if lo is None else np.maximum(x, lo)
+        return z if hi is None else np.minimum(z, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        if lo is not None and hi is not None:
+            below, equal, above = lo < hi, lo == hi, lo > hi
+            at_lo, at_hi = 0.5 * (x == lo), 0.5 * (x == hi)
+            gx = below * (((x > lo) & (x < hi)) + at_lo + at_hi) + equal * (x == lo)
+            glo = (below | equal) * (x < lo) + below * at_lo
+            ghi = (below | equal) * (x > hi) + below * at_hi + above
+            return grad * gx, grad * glo, grad * ghi
+        bound = lo if lo is not None else hi
+        beyond = x < bound if lo is not None else x > bound
+        tie = 0.5 * (x == bound)
+        return grad * (~beyond - tie), grad * (beyond + tie)

@@ -1,4 +1,6 @@
 """Matrix multiplication, for 1-D, 2-D and batched (broadcasting) operands."""
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -14,26 +16,25 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        a_1d, b_1d = ctx.inputs[0].ndim == 1, ctx.inputs[1].ndim == 1
         g2 = grad
-        if b.ndim == 1:
+        if b_1d:
             g2 = g2[..., None]
-        if a.ndim == 1:
+        if a_1d:
             g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g2, np.swapaxes(b2, -1, -2))
-            ga = ga[..., 0, :] if a.ndim == 1 else ga
+            ga = np.matmul(g2, np.swapaxes(b[:, None] if b_1d else b, -1, -2))
+            ga = ga[..., 0, :] if a_1d else ga
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)
-            gb = gb[..., :, 0] if b.ndim == 1 else gb
+            gb = np.matmul(np.swapaxes(a[None, :] if a_1d else a, -1, -2), g2)
+            gb = gb[..., :, 0] if b_1d else gb
         return ga, gb
 
 
@@ -46,7 +47,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         y = x @ w.T
         if b is not None:
             y += b
@@ -56,8 +57,9 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])
+        rows = math.prod(grad.shape[:-1])  # not reshape(-1, ...): in_features may be 0
+        g2 = grad.reshape(rows, grad.shape[-1])
         gx = grad @ w if needs[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        gw = g2.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]

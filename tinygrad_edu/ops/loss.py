@@ -36,7 +36,8 @@ class NLLLoss(Function):
     x (N, C) log-probabilities, labels (N,) class indices, w (N,) each sample's weight (0 for an
     ignored target). Per sample l_n = -w_n x[n, labels_n]; the loss is their sum, or the sum
     divided by sum(w) for "mean", or the vector l for "none".
-    dL/dx[n, labels_n] = -w_n (sum), -w_n / sum(w) (mean), -w_n g_n (none); 0 everywhere else.
+    dL/dx[n, labels_n] = -w_n (sum), -w_n / sum(w) (mean; 0 when sum(w) = 0), -w_n g_n (none);
+    0 everywhere else.
     """
 
     @staticmethod
@@ -49,12 +50,17 @@ class NLLLoss(Function):
             return losses
         total = losses.sum()
         ctx.count = w.sum()
-        return np.asarray(total / ctx.count if reduction == "mean" else total)
+        if reduction == "sum":
+            return np.asarray(total)
+        with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 = nan, as in PyTorch
+            return np.asarray(total / ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
         rows, labels, w = ctx.saved_tensors
-        scale = -w * grad if ctx.reduction == "none" else -w * (grad / ctx.count if ctx.reduction == "mean" else grad)
+        if ctx.reduction == "mean":  # with every target ignored, w is all 0 and so is the gradient
+            grad = grad / ctx.count if ctx.count else np.zeros_like(grad)
+        scale = -w * grad
         gx = np.zeros(ctx.shape, dtype=w.dtype)
         gx[rows, labels] = scale
         return gx

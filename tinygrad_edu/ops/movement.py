@@ -8,6 +8,7 @@ from ..autograd import Function
 
 class Reshape(Function):
     """z = x laid out in ``shape`` (same elements, same order).   dz/dx: reshape back"""
+    is_view = True  # when numpy can reshape without a copy
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -21,6 +22,7 @@ class Reshape(Function):
 
 class Permute(Function):
     """z = x with its dims reordered, z.shape[i] = x.shape[dims[i]].   dz/dx: the inverse permutation"""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -39,6 +41,7 @@ class Expand(Function):
     (``broadcasts = True``), exactly as for a broadcasting binary op.
     """
     broadcasts = True
+    is_view = True  # read-only: numpy refuses writes, and so does the engine (_inplace.py)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -60,12 +63,17 @@ class Index(Function):
 
     dz/dx: zeros with the gradient scattered back to the picked places; a place picked
     twice by an integer array gets both gradients added (``np.add.at``).
+    Slicing gives a view of x (an integer index too: ``x[0]`` is a 0-dim view, not a copy).
     """
+    is_view = True  # for slices; numpy copies for integer arrays and masks
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x[index]
+        z = x[index]
+        if not isinstance(z, np.ndarray):  # one element: numpy gives a scalar, x[index, ...] a 0-dim view
+            z = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return z
 
     @staticmethod
     def backward(ctx, grad):
@@ -89,3 +97,25 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.split(grad, ctx.bounds, axis=ctx.dim))
+
+
+class IndexPut(Function):
+    """z = x with z[index] = v (v broadcast to the shape of x[index]): ``x[index] = v`` as an op.
+
+    dz/dx: 1 everywhere except at the written places, where x's old values are gone (0);
+    dz/dv: the gradient at the written places, summed over v's broadcast (``broadcasts = True``).
+    """
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, v, index):
+        ctx.index = index
+        z = x.copy()
+        z[index] = v
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = grad.copy()
+        gx[ctx.index] = 0
+        return gx, grad[ctx.index]

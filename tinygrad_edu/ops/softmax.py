@@ -12,7 +12,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = np.asarray(x - x.max(axis=dim, keepdims=True))  # an array even for a 0-d x
+        # initial: an empty dim has no max; asarray: an array even for a 0-d x
+        y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         np.exp(y, out=y)  # in place: one array of x's size, not three
         y /= y.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
@@ -35,8 +36,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # log(0) where the dim is empty: no element uses it
+            y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
