@@ -2,7 +2,7 @@
 
 The pytest-benchmark suite times each backend in its own block of rounds, so load from other
 processes that comes and goes between blocks skews the ratio. Here each case alternates short
-blocks: ``reps`` calls of the engine, then ``reps`` of torch, ``blocks`` times, on the same
+blocks (about ``block_s`` of the engine's calls, then as many of torch's), ``blocks`` times, on the same
 weights and batches (the benchmark backends of ``conftest.py`` and the cases of ``test_ops.py``
 and ``test_models.py``). Each pair of neighbouring blocks gives one ratio; the median ratio is
 reported with its interquartile spread.
@@ -84,15 +84,15 @@ def _infer(name: str, flatten: bool):
     return build
 
 
-# name -> (builder(backend) -> callable, calls per block)
-CASES = {f"{op} {pass_}": (_op_case(make, pass_ == "fwd+bwd"), 20) for op, make in OPS.items()
+# name -> builder(backend) -> the callable to time
+CASES = {f"{op} {pass_}": _op_case(make, pass_ == "fwd+bwd") for op, make in OPS.items()
          for pass_ in ("fwd", "fwd+bwd")}
 CASES.update({
-    f"chain of {2 * CHAIN} tiny ops fwd+bwd": (_chain, 2),
-    "mlp train step (batch 128)": (_train("mlp", 128, True), 10),
-    "cnn train step (batch 64)": (_train("cnn", 64, False), 3),
-    "mlp inference (batch 1000)": (_infer("mlp", True), 10),
-    "cnn inference (batch 1000)": (_infer("cnn", False), 1),
+    f"chain of {2 * CHAIN} tiny ops fwd+bwd": _chain,
+    "mlp train step (batch 128)": _train("mlp", 128, True),
+    "cnn train step (batch 64)": _train("cnn", 64, False),
+    "mlp inference (batch 1000)": _infer("mlp", True),
+    "cnn inference (batch 1000)": _infer("cnn", False),
 })
 
 
@@ -103,12 +103,17 @@ def _block(fn, reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
-def ratio(name: str, blocks: int = 15) -> tuple[float, float, float]:
-    """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs."""
-    build, reps = CASES[name]
+def ratio(name: str, blocks: int = 15, block_s: float = 0.03) -> tuple[float, float, float]:
+    """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs.
+
+    A block lasts about ``block_s``: several scheduler time slices, so a block is not decided
+    by whether another process got the core in the middle of one short call.
+    """
+    build = CASES[name]
     edu, ref = build(make_backend("edu")), build(make_backend("torch-cpu"))
     for fn in (edu, ref, edu, ref):  # compile, allocate, fill caches
-        _block(fn, reps)
+        _block(fn, 2)
+    reps = max(1, round(block_s / min(_block(edu, 1), _block(ref, 1))))
     ratios = []
     for i in range(blocks):
         # alternate which backend goes first, so neither always follows the other's cache footprint
@@ -127,6 +132,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("words", nargs="*", help="run the cases whose name contains any of these words")
     parser.add_argument("--blocks", type=int, default=15)
+    parser.add_argument("--block-s", type=float, default=0.03, help="seconds per block (default 0.03)")
     parser.add_argument("--threads", type=int, default=cores(),
                         help="torch's and numba's threads (default: the cores); 1 on a machine other processes "
                              "load, where thread pools that wait for each other lose whole time slices")
@@ -137,7 +143,7 @@ def main(argv=None) -> None:
     numba.set_num_threads(args.threads)
     names = [n for n in CASES if not args.words or any(w in n for w in args.words)]
     for name in names:
-        med, q25, q75 = ratio(name, args.blocks)
+        med, q25, q75 = ratio(name, args.blocks, args.block_s)
         print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f})", flush=True)
 
 

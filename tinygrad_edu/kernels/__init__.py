@@ -20,7 +20,7 @@ numba's thread pool).
 """
 import os
 
-from . import adam, conv, pool, relu
+from . import adam, conv, pool, relu, softmax
 
 _PATHS = ("numba", "numpy")
 _path = None
@@ -122,3 +122,9 @@ def relu_backward(grad, z):
     impl = relu.relu_backward_numba if _path == "numba" and z.dtype.kind == "f" and z.itemsize >= 4 \
         else relu.relu_backward_numpy
     return impl(grad, z)
+
+
+def log_softmax_rows(x):
+    """log_softmax along dim 1 of a C-contiguous (M, C) float array, C >= 1 (see ``softmax.py``)."""
+    impl = softmax.log_softmax_rows_numba if _path == "numba" and x.itemsize >= 4 else softmax.log_softmax_rows_numpy
+    return impl(x)
