@@ -1,14 +1,16 @@
-"""数据集与DataLoader (Dataset and DataLoader): the built-in MNIST digits in batches, and a
-custom landmark dataset read from a text file of image paths and coordinates.
+# %% [markdown]
+# 数据集与DataLoader (Dataset and DataLoader): the built-in MNIST digits in batches, and a
+# custom landmark dataset read from a text file of image paths and coordinates.
+#
+# Part 1 is the tutorial's MNIST loading (``load_mnist`` gives the 4,000/1,000 built-in digits
+# when ./data holds no MNIST). Part 2 is its FaceLandmarksDataset: no face photos ship with
+# this project, so the script first draws a few synthetic images with OpenCV into a temporary
+# folder and writes the annotation file the dataset reads (one line per image: the path, then
+# five x, y landmark pairs, separated by tabs).
+#
+#     python examples/05_dataset_dataloader.py
 
-Part 1 is the tutorial's MNIST loading (``load_mnist`` gives the 4,000/1,000 built-in digits
-when ./data holds no MNIST). Part 2 is its FaceLandmarksDataset: no face photos ship with
-this project, so the script first draws a few synthetic images with OpenCV into a temporary
-folder and writes the annotation file the dataset reads (one line per image: the path, then
-five x, y landmark pairs, separated by tabs).
-
-    python examples/05_dataset_dataloader.py
-"""
+# %%
 import argparse
 import os
 import tempfile
@@ -21,7 +23,7 @@ import tinygrad_edu.vision as tv
 from tinygrad_edu.utils.data import DataLoader, Dataset
 from tinygrad_edu.vision import transforms
 
-
+# %%
 def mnist_batches() -> None:
     transformer = tv.transforms.Compose([tv.transforms.ToTensor(),
                                          tv.transforms.Normalize((0.5,), (0.5,)),  # 归一化到-1~1
@@ -41,7 +43,7 @@ def mnist_batches() -> None:
             break
         index += 1
 
-
+# %%
 class FaceLandmarksDataset(Dataset):
     def __init__(self, txt_file):
         self.transform = transforms.Compose([transforms.ToTensor(),
@@ -78,7 +80,7 @@ class FaceLandmarksDataset(Dataset):
         sample = {'image': self.transform(img), 'landmarks': torch.from_numpy(landmarks)}  # 图像与其对应的标注信息
         return sample
 
-
+# %%
 def write_synthetic_landmarks(folder: str, count: int = 10) -> str:
     """Draw ``count`` face-like images (an ellipse, two eyes, a nose, two mouth corners) of
     varying sizes, and write their five landmarks to ``folder/landmark_output.txt``."""
@@ -102,7 +104,7 @@ def write_synthetic_landmarks(folder: str, count: int = 10) -> str:
         f.write("\n".join(lines) + "\n")
     return txt_file
 
-
+# %%
 def landmark_batches() -> None:
     with tempfile.TemporaryDirectory() as folder:
         ds = FaceLandmarksDataset(write_synthetic_landmarks(folder))
@@ -116,15 +118,10 @@ def landmark_batches() -> None:
         for i_batch, sample_batched in enumerate(dataloader):
             print(i_batch, sample_batched['image'].size(), sample_batched['landmarks'].size())
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
-    parser.parse_args()
-    torch.manual_seed(0)  # the shuffled order of the DataLoaders
-    mnist_batches()
-    landmark_batches()
-
-
-if __name__ == "__main__":
-    main()
+# %%
+parser = argparse.ArgumentParser(description='数据集与DataLoader (Dataset and DataLoader)')
+parser.add_argument("--full", action="store_true", help="accepted for uniformity; this example is always complete")
+parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
+torch.manual_seed(0)  # the shuffled order of the DataLoaders
+mnist_batches()
+landmark_batches()

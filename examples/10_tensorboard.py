@@ -1,16 +1,18 @@
-"""Tensorboard可视化 (TensorBoard): log a grid of training images, the loss and the accuracy.
+# %% [markdown]
+# Tensorboard可视化 (TensorBoard): log a grid of training images, the loss and the accuracy.
+#
+# The tutorial's CNN run, writing TensorBoard event files as it goes. PyTorch writes them
+# with ``torch.utils.tensorboard.SummaryWriter``; tinygrad_edu does without torch through the
+# ``tensorboard`` package's own event-file writer (``tinygrad_edu.training.logging.EventWriter``,
+# same methods). By default one epoch on the first 500 built-in digits; ``--full``: the
+# tutorial's five epochs on all of them. Afterwards the script reads the event file back and
+# lists what it holds. View it with::
+#
+#     tensorboard --logdir=runs/experiment_01      # then open http://localhost:6006
+#
+#     python examples/10_tensorboard.py [--full] [--logdir runs/experiment_01]
 
-The tutorial's CNN run, writing TensorBoard event files as it goes. PyTorch writes them
-with ``torch.utils.tensorboard.SummaryWriter``; tinygrad_edu does without torch through the
-``tensorboard`` package's own event-file writer (``tinygrad_edu.training.logging.EventWriter``,
-same methods). By default one epoch on the first 500 built-in digits; ``--full``: the
-tutorial's five epochs on all of them. Afterwards the script reads the event file back and
-lists what it holds. View it with::
-
-    tensorboard --logdir=runs/experiment_01      # then open http://localhost:6006
-
-    python examples/10_tensorboard.py [--full] [--logdir runs/experiment_01]
-"""
+# %%
 import argparse
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -21,9 +23,10 @@ from tinygrad_edu.tutorial import build_models
 from tinygrad_edu.training.logging import EventWriter as SummaryWriter
 from tinygrad_edu.utils.data import DataLoader, Subset
 
+# %%
 CNN_Mnist = build_models(t).CNN_Mnist  # the class of 09_mnist_cnn.py, written once for both frameworks
 
-
+# %%
 def train_and_test(train_dl, test_dl, writer, epochs: int) -> None:
     model = CNN_Mnist()
     loss = t.nn.CrossEntropyLoss()
@@ -54,37 +57,36 @@ def train_and_test(train_dl, test_dl, writer, epochs: int) -> None:
 
     t.save(model.state_dict(), './cnn_mnist_model_vis.pt')
 
+# %%
+parser = argparse.ArgumentParser(description='Tensorboard可视化 (TensorBoard)')
+parser.add_argument("--full", action="store_true", help="the tutorial's 5 epochs on every training digit")
+parser.add_argument("--logdir", default="runs/experiment_01", help="where the event files go")
+args = parser.parse_known_args()[0]  # a notebook kernel passes flags of its own
+t.manual_seed(0)
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="the tutorial's 5 epochs on every training digit")
-    parser.add_argument("--logdir", default="runs/experiment_01", help="where the event files go")
-    args = parser.parse_args()
-    t.manual_seed(0)
+# %%
+transform = tv.transforms.Compose([tv.transforms.ToTensor(),
+                                   tv.transforms.Normalize((0.5,), (0.5,)),
+                                   ])
+train_ts = tv.datasets.load_mnist(root='./data', train=True, transform=transform)
+test_ts = tv.datasets.load_mnist(root='./data', train=False, transform=transform)
+if not args.full:
+    train_ts = Subset(train_ts, range(500))
+train_dl = DataLoader(train_ts, batch_size=32, shuffle=True, drop_last=False)
+test_dl = DataLoader(test_ts, batch_size=64, shuffle=True, drop_last=False)
+writer = SummaryWriter(args.logdir)  # 数据保存路径
 
-    transform = tv.transforms.Compose([tv.transforms.ToTensor(),
-                                       tv.transforms.Normalize((0.5,), (0.5,)),
-                                       ])
-    train_ts = tv.datasets.load_mnist(root='./data', train=True, transform=transform)
-    test_ts = tv.datasets.load_mnist(root='./data', train=False, transform=transform)
-    if not args.full:
-        train_ts = Subset(train_ts, range(500))
-    train_dl = DataLoader(train_ts, batch_size=32, shuffle=True, drop_last=False)
-    test_dl = DataLoader(test_ts, batch_size=64, shuffle=True, drop_last=False)
-    writer = SummaryWriter(args.logdir)  # 数据保存路径
+# %%
+dataiter = iter(train_dl)  # 将数据集中若干图片展示在tensorboard中
+images, labels = dataiter.next()
+img_grid = tv.utils.make_grid(images / 2 + 0.5)  # undo Normalize((0.5,), (0.5,)) so digits show as [0, 1]
+writer.add_image('mnist_images', img_grid)
 
-    dataiter = iter(train_dl)  # 将数据集中若干图片展示在tensorboard中
-    images, labels = dataiter.next()
-    img_grid = tv.utils.make_grid(images / 2 + 0.5)  # undo Normalize((0.5,), (0.5,)) so digits show as [0, 1]
-    writer.add_image('mnist_images', img_grid)
+# %%
+train_and_test(train_dl, test_dl, writer, 5 if args.full else 1)
+writer.close()  # 使用完要关闭writer()
 
-    train_and_test(train_dl, test_dl, writer, 5 if args.full else 1)
-    writer.close()  # 使用完要关闭writer()
-
-    events = EventAccumulator(args.logdir)
-    events.Reload()
-    print("event files in", args.logdir, "hold:", events.Tags()["scalars"], events.Tags()["images"])
-
-
-if __name__ == "__main__":
-    main()
+# %%
+events = EventAccumulator(args.logdir)
+events.Reload()
+print("event files in", args.logdir, "hold:", events.Tags()["scalars"], events.Tags()["images"])

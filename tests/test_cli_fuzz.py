@@ -60,7 +60,7 @@ def other_lines() -> list[list[str]]:
     lines += [["export"], ["export", "--checkpoint", "{ckpt}"], ["export", "--out", "{dir}/x.onnx"],
               ["export", "--checkpoint", "{ckpt}", "--out", "{dir}/x.txt"]]
     lines += [["export", "--checkpoint", "{ckpt}", "--out", path.replace(".out", ".onnx")] for path in UNWRITABLE_FILES]
-    lines += [["graph"], ["graph", "--model", "rnn", "--out", "{dir}/g.dot"], ["graph", "--model", "linreg", "--out", "g.dot"],
+    lines += [["graph"], ["graph", "--model", "rnn", "--out", "{dir}/g.dot"],
               ["graph", "--model", "cnn"], ["graph", "--model", "cnn", "--out", "{dir}/g.xyz"]]
     lines += [["graph", "--model", "mlp", "--out", path.replace(".out", ".dot")] for path in UNWRITABLE_FILES]
     return lines

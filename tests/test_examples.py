@@ -1,6 +1,10 @@
 """Every script in examples/ runs in its default (quick) mode and says what the tutorial's
-version says; each runs in a fresh folder, where it writes its plots and model files."""
+version says, and what it learns clears a floor well above chance; each runs in a fresh folder,
+where it writes its plots and model files. The scripts are notebooks too: ``# %%`` cells that
+each parse on their own, opening with a markdown cell."""
+import ast
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +30,18 @@ EXPECTED = {
     "13_mnist_scheduler.py": ["Train Epoch: 3 [3840/4000 (95%)]", "learning rates by epoch: [0.05, 0.0349"],
 }
 
+# What each quick run must reach: (pattern of a number in its output, the last match's bound).
+# Chance is a loss of 24 (linear regression's first epoch), 0.69 (logistic), ln 10 = 2.30 for
+# digits, accuracy 0.10; the quick runs measured 0.187, 0.309, 0.81, 0.59, 0.71, 0.58.
+FLOORS = {
+    "03_linear_regression.py": (r"epoch 100, loss ([0-9.]+)", "<", 0.2),
+    "04_logistic_regression.py": (r"epoch 1000, loss ([0-9.]+)", "<", 0.32),
+    "06_mnist_mlp.py": (r"total acc : ([0-9.]+)", ">", 0.7),
+    "07_save_load_predict.py": (r"epoch 0: loss ([0-9.]+)", "<", 1.0),
+    "09_mnist_cnn.py": (r"total acc : ([0-9.]+)", ">", 0.6),
+    "10_tensorboard.py": (r"test acc ([0-9.]+)", ">", 0.45),
+}
+
 # Examples that need a module another part of the engine is still writing: skipped until it exists.
 NEEDS = {"13_mnist_scheduler.py": "tinygrad_edu.optim.lr_scheduler"}
 
@@ -43,3 +59,21 @@ def test_example_runs(script, tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     for expected in EXPECTED[script]:
         assert expected in result.stdout, f"{script}: {expected!r} missing from\n{result.stdout[-2000:]}"
+    if script in FLOORS:
+        pattern, direction, bound = FLOORS[script]
+        value = float(re.findall(pattern, result.stdout)[-1])
+        assert value < bound if direction == "<" else value > bound, f"{script}: {pattern} gave {value}"
+
+
+# The tutorial's sections, 01-10, open as notebooks; 11-13 (PyTorch's own tutorials) are plain scripts.
+NOTEBOOKS = sorted(s for s in EXPECTED if int(s[:2]) <= 10)
+
+
+@pytest.mark.parametrize("script", NOTEBOOKS)
+def test_example_is_a_notebook_of_cells(script):
+    source = (EXAMPLES / script).read_text()
+    assert source.startswith("# %% [markdown]\n# ")
+    cells = source.split("\n# %%")
+    assert len(cells) >= 4
+    for cell in cells[1:]:
+        ast.parse(cell)  # each code cell runs on its own in Jupyter (jupytext) or VS Code

@@ -96,14 +96,16 @@ def test_conv2d_errors_like_torch():
         (dict(input=(1, 3, 5, 5), weight=(2, 2, 3, 3)), RuntimeError, "expected input.*to have 2 channels, but got 3"),
         (dict(input=(1, 1, 2, 2), weight=(1, 1, 3, 3)), RuntimeError,
          "Kernel size can't be greater than actual input size"),
-        (dict(input=(5, 5), weight=(1, 1, 3, 3)), RuntimeError, "expected a 4-D input"),
+        (dict(input=(5, 5), weight=(1, 1, 3, 3)), RuntimeError, r"Expected 3D \(unbatched\) or 4D \(batched\) input"),
     ]
     for shapes, error, match in cases:
         with pytest.raises(error):
             TF.conv2d(torch.zeros(shapes["input"]), torch.zeros(shapes["weight"]))
         with pytest.raises(error, match=match):
             F.conv2d(tg.zeros(*shapes["input"]), tg.zeros(*shapes["weight"]))
-    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+    with pytest.raises(RuntimeError):  # torch's F.conv2d raises RuntimeError here (nn.Conv2d a ValueError)
+        TF.conv2d(torch.zeros(1, 1, 5, 5), torch.zeros(1, 1, 3, 3), stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
         F.conv2d(tg.zeros(1, 1, 5, 5), tg.zeros(1, 1, 3, 3), stride=2, padding="same")
 
 

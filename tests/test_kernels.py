@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from strategies import with_layout
@@ -39,11 +39,11 @@ def _pool_path(path):
     return getattr(pool, f"max_pool2d_forward_{path}"), getattr(pool, f"max_pool2d_backward_{path}")
 
 
-def torch_conv(x, w, b, g, stride, padding):
+def torch_conv(x, w, b, g, stride, padding, dilation=(1, 1), groups=1):
     """torch's out, dx, dw, db (db None without bias) as numpy arrays."""
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     bt = None if b is None else torch.tensor(b, requires_grad=True)
-    out = TF.conv2d(xt, wt, bt, stride, padding)
+    out = TF.conv2d(xt, wt, bt, stride, padding, dilation, groups)
     out.backward(torch.tensor(g))
     return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), None if b is None else bt.grad.numpy()
 
@@ -59,34 +59,39 @@ def assert_sum_close(actual, expected, magnitude, dtype):
 
 @st.composite
 def conv_cases(draw):
-    KH, KW = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    """Kernels 1..7 (1..4 when dilated, dilation up to 3), strides 1..3, padding 0..3, groups 1..3."""
+    dh, dw = draw(st.sampled_from([1, 1, 2, 3])), draw(st.sampled_from([1, 1, 2, 3]))
+    KH, KW = draw(st.integers(1, 7 if dh == 1 else 4)), draw(st.integers(1, 7 if dw == 1 else 4))
     sh, sw, ph, pw = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(0, 3)), draw(st.integers(0, 3))
-    H = draw(st.integers(max(1, KH - 2 * ph), KH + 9))
-    W = draw(st.integers(max(1, KW - 2 * pw), KW + 9))
-    N, C, F = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    EH, EW = dh * (KH - 1) + 1, dw * (KW - 1) + 1  # the dilated kernel's span
+    H = draw(st.integers(max(1, EH - 2 * ph), EH + 9))
+    W = draw(st.integers(max(1, EW - 2 * pw), EW + 9))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    N, C, F = draw(st.integers(1, 3)), groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    OH, OW = (H + 2 * ph - EH) // sh + 1, (W + 2 * pw - EW) // sw + 1
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     layout = st.sampled_from(("contiguous", "transposed", "sliced"))
     x = with_layout(rng.uniform(-1, 1, (N, C, H, W)), draw(layout))
-    w = with_layout(rng.uniform(-1, 1, (F, C, KH, KW)), draw(layout))
+    w = with_layout(rng.uniform(-1, 1, (F, C // groups, KH, KW)), draw(layout))
     b = rng.uniform(-1, 1, F) if draw(st.booleans()) else None
     g = with_layout(rng.uniform(-1, 1, (N, F, OH, OW)), draw(layout))
-    return x, w, b, g, (sh, sw), (ph, pw)
+    return x, w, b, g, (sh, sw), (ph, pw), (dh, dw), groups
 
 
 @EXAMPLES
 @given(case=conv_cases(), dtype=st.sampled_from(["float64", "float32"]))
 def test_conv2d_matches_torch_on_both_paths(case, dtype):
-    x, w, b, g, stride, padding = case
+    x, w, b, g, stride, padding, dilation, groups = case
     x, w, g = (a.astype(dtype) for a in (x, w, g))  # astype keeps the layout
     b = None if b is None else b.astype(dtype)
-    expected = torch_conv(x, w, b, g, stride, padding)
-    magnitude = torch_conv(*(None if a is None else np.abs(a).astype(np.float64) for a in (x, w, b, g)), stride, padding)
+    options = (stride, padding, dilation, groups)
+    expected = torch_conv(x, w, b, g, *options)
+    magnitude = torch_conv(*(None if a is None else np.abs(a).astype(np.float64) for a in (x, w, b, g)), *options)
     results = {}
     for path in PATHS:
         forward, backward = _conv_path(path)
-        out = forward(x, w, b, stride, padding)
-        dx, dw, db = backward(g, x, w, stride, padding)
+        out = forward(x, w, b, *options)
+        dx, dw, db = backward(g, x, w, stride, padding, (True, True, True), dilation, groups)
         assert out.flags.c_contiguous and dx.flags.c_contiguous and dw.flags.c_contiguous
         for name, ours, ref, mag in zip(("out", "dx", "dw", "db"), (out, dx, dw, db), expected, magnitude):
             if ref is not None:  # db is compared whenever there is a bias to compare with
@@ -146,11 +151,14 @@ def test_box_blur_matches_torch(path, size):
 
 @st.composite
 def pool_cases(draw):
-    KH, KW = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    dh, dw = draw(st.sampled_from([1, 1, 2, 3])), draw(st.sampled_from([1, 1, 2, 3]))
+    KH, KW = draw(st.integers(1, 7 if dh == 1 else 4)), draw(st.integers(1, 7 if dw == 1 else 4))
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     ph, pw = draw(st.integers(0, KH // 2)), draw(st.integers(0, KW // 2))
-    H = draw(st.integers(max(1, KH - 2 * ph), KH + 9))
-    W = draw(st.integers(max(1, KW - 2 * pw), KW + 9))
+    EH, EW = dh * (KH - 1) + 1, dw * (KW - 1) + 1
+    H = draw(st.integers(max(1, EH - 2 * ph), EH + 9))
+    W = draw(st.integers(max(1, EW - 2 * pw), EW + 9))
+    ceil_mode = draw(st.booleans())
     N, C = draw(st.integers(1, 3)), draw(st.integers(1, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     # a coarse grid makes ties in a window common; NaNs and -inf test what wins besides numbers
@@ -158,15 +166,21 @@ def pool_cases(draw):
     specials = draw(st.sampled_from([(), (np.nan,), (-np.inf,), (np.nan, -np.inf)]))
     for value in specials:
         x[rng.random(x.shape) < 0.2] = value
-    OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    # the output size as torch computes it (a wrong one makes torch's backward refuse g)
+    OH, OW = TF.max_pool2d(torch.zeros(1, 1, H, W), (KH, KW), (sh, sw), (ph, pw), (dh, dw), ceil_mode).shape[2:]
+    # no dilated window that skips past the input: torch's index points outside the window there, and
+    # its backward writes through it (test_max_pool2d_refuses_windows_without_input checks we refuse)
+    for size, out, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        assume(all(any(0 <= o * s - p + i * d < size for i in range(k)) for o in range(out)))
     g = rng.uniform(-1, 1, (N, C, OH, OW))
     layout = st.sampled_from(("contiguous", "transposed", "sliced"))
-    return with_layout(x, draw(layout)), with_layout(g, draw(layout)), (KH, KW), (sh, sw), (ph, pw)
+    return (with_layout(x, draw(layout)), with_layout(g, draw(layout)), (KH, KW), (sh, sw), (ph, pw), (dh, dw),
+            ceil_mode)
 
 
-def torch_pool(x, g, kernel_size, stride, padding):
+def torch_pool(x, g, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False):
     xt = torch.tensor(x, requires_grad=True)
-    out, idx = TF.max_pool2d(xt, kernel_size, stride, padding, return_indices=True)
+    out, idx = TF.max_pool2d(xt, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
     out.backward(torch.tensor(g))
     return out.detach().numpy(), idx.numpy(), xt.grad.numpy()
 
@@ -174,13 +188,13 @@ def torch_pool(x, g, kernel_size, stride, padding):
 @EXAMPLES
 @given(case=pool_cases(), dtype=st.sampled_from(["float64", "float32"]))
 def test_max_pool2d_matches_torch_on_both_paths(case, dtype):
-    x, g, kernel_size, stride, padding = case
+    x, g, *options = case
     x, g = x.astype(dtype), g.astype(dtype)
-    out_ref, idx_ref, dx_ref = torch_pool(x, g, kernel_size, stride, padding)
-    magnitude = torch_pool(x, np.abs(g), kernel_size, stride, padding)[2]
+    out_ref, idx_ref, dx_ref = torch_pool(x, g, *options)
+    magnitude = torch_pool(x, np.abs(g), *options)[2]
     for path in PATHS:
         forward, backward = _pool_path(path)
-        out, argmax = forward(x, kernel_size, stride, padding)
+        out, argmax = forward(x, *options)
         assert out.dtype == x.dtype and argmax.dtype == np.int64
         np.testing.assert_array_equal(out, out_ref)  # NaN matches NaN here
         np.testing.assert_array_equal(argmax, idx_ref)
@@ -208,6 +222,17 @@ def test_max_pool2d_ties_and_all_minus_inf_windows_match_torch(path, dtype):
     np.testing.assert_array_equal(argmax, idx_ref)
     np.testing.assert_array_equal(backward(g, argmax, x.shape), dx_ref)
     assert argmax[0, 0, 1, 1] == 0 and argmax[0, 0, 3, 1] == 8  # the all-1 window, the all -inf one
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_max_pool2d_refuses_windows_without_input(path):
+    """Kernel 2 with dilation 3 and padding 1 on a width-2 input: the window's taps fall at -1 and 2,
+    both outside. torch gives -inf and index 2, outside the 2-element plane; we refuse the call."""
+    x = np.array([[[[0.25, -0.5]]]])
+    _, idx = TF.max_pool2d(torch.from_numpy(x), (1, 2), 1, (0, 1), (1, 3), return_indices=True)
+    assert idx.item() == 2  # torch's index past the plane
+    with pytest.raises(RuntimeError, match="max_pool2d: a window of the dilated kernel holds no element of the input"):
+        _pool_path(path)[0](x, (1, 2), (1, 1), (0, 1), (1, 3))
 
 
 def test_use_selects_the_path_and_rejects_unknown_names():

@@ -276,13 +276,15 @@ def test_render_without_graphviz_writes_the_dot_text(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_export_checkpoint_and_predict_onnx(models, digits, name, tmp_path):
-    from tinygrad_edu.serialization import save
-    from tinygrad_edu.training.checkpoint import save as write_checkpoint
+    from tinygrad_edu.serialization import load, save
+    from tinygrad_edu.training import TrainConfig, train
 
     model, images = models[name, "trained"], digits[0]
-    state = {k: v.numpy() for k, v in model.state_dict().items()}
-    write_checkpoint(str(tmp_path / "checkpoint.pt"), {"epoch": 1, "model": name, "model_state_dict": state,
-                                                       "settings": {"dtype": "float32"}})
+    # a whole checkpoint of `tinygrad-edu train` (one short step), holding the trained weights
+    train(TrainConfig(model=name, limit_train=8, epochs=1, checkpoint=str(tmp_path / "checkpoint.pt")))
+    checkpoint = load(tmp_path / "checkpoint.pt")
+    checkpoint["model_state_dict"] = {k: v.numpy() for k, v in model.state_dict().items()}
+    save(checkpoint, tmp_path / "checkpoint.pt")
     save(model.state_dict(), tmp_path / "state_dict.pt")  # a bare state_dict, as the tutorial saves
     x = normalise(images[4000:4008], name)
     for checkpoint in ("checkpoint.pt", "state_dict.pt"):

@@ -4,7 +4,17 @@
 ``tensor.py`` (the Tensor) and ``autograd.py`` (how gradients flow back); docs/core_walk.md
 gives the order.
 """
-from . import accelerator, autograd, backends, cuda, dtypes, runtime
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # `python -m` is locating its module: if it is the CLI, guard its start first
+    try:
+        from tinygrad_edu_launcher import guard_module_start
+    except ImportError:  # an editable install made before the launcher existed (reinstall to get it)
+        pass
+    else:
+        guard_module_start()
+
+from . import accelerator, autograd, backends, cuda, dtypes, runtime  # noqa: E402
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (DoubleTensor, FloatTensor, LongTensor, arange, as_tensor, empty, empty_like, eye,
                        from_numpy, full, full_like, is_tensor, linspace, numel, ones, ones_like, rand, randint,

@@ -1,7 +1,14 @@
-"""``python -m tinygrad_edu train ...``: the same as the ``tinygrad-edu`` command."""
+"""``python -m tinygrad_edu train ...``: the same as the ``tinygrad-edu`` command.
+
+The package's ``__init__`` guarded the start (``tinygrad_edu_launcher.guard_module_start``); once
+the command is done, Python's own signal handling comes back, as the console script restores it.
+"""
 import sys
 
 from .cli import main
+from .training.signals import python_defaults
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    python_defaults()
+    sys.exit(status)

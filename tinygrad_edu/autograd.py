@@ -20,6 +20,7 @@ in-place ops bump; ``apply`` notes the version of each input or output an op sav
 """
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -229,22 +230,35 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         if grad is None:
             continue
         if not isinstance(node, Function):  # a leaf
-            node._accumulate(grad)
+            # The gradient becomes .grad without a copy when nothing else holds it, as PyTorch's
+            # AccumulateGrad steals it; a view, the seed, or an array also sent to another input
+            # (add's backward) is copied. References now: `grad` and getrefcount's argument.
+            sole = _COUNTS_REFS and grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
+            node._accumulate(grad if sole else grad.copy())
             continue
-        fn = node
-        input_grads = type(fn).backward(fn, grad)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        for tensor_in, parent, needed, g in zip(fn.inputs, fn.parents, fn.needs_input_grad, input_grads):
-            if g is None or not needed:
-                continue
-            g = _fit_gradient(np.asarray(g), tensor_in, fn)
-            if id(parent) in grads:
-                grads[id(parent)] = grads[id(parent)] + g
-            else:
-                grads[id(parent)] = g
+        _send_back(node, grad, grads)
         if not retain_graph:
-            fn.free()
+            node.free()
+
+
+# getrefcount counts every reference on CPython up to 3.13; later versions may skip borrowed ones
+# (and so report a shared array as unshared), so there every leaf gradient is copied.
+_COUNTS_REFS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
+def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
+    """Add ``fn``'s gradients for its inputs into ``grads`` (keyed by the id of the node each goes to)."""
+    input_grads = type(fn).backward(fn, grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    for tensor_in, parent, needed, g in zip(fn.inputs, fn.parents, fn.needs_input_grad, input_grads):
+        if g is None or not needed:
+            continue
+        g = _fit_gradient(np.asarray(g), tensor_in, fn)
+        if id(parent) in grads:
+            grads[id(parent)] = grads[id(parent)] + g
+        else:
+            grads[id(parent)] = g
 
 
 # ---------------------------------------------------------------------------- the hook for tracing

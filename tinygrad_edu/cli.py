@@ -6,7 +6,7 @@
     tinygrad-edu predict digit.png --checkpoint cnn-edu.ckpt
     tinygrad-edu export --checkpoint cnn-edu.ckpt --out cnn.onnx
     tinygrad-edu predict digit.png --onnx cnn.onnx   # OpenCV's dnn module, as the tutorial does
-    tinygrad-edu graph --model cnn --out cnn.dot      # the engine's graph of one forward pass
+    tinygrad-edu graph --model cnn --out cnn.png      # the graph of one loss, data and gradients on every node
     tinygrad-edu run script.py [args...]              # an unchanged PyTorch program, on this engine
 
 Also ``python -m tinygrad_edu ...``. This file only reads the flags and reports; the work
@@ -23,10 +23,10 @@ import warnings
 
 from .training.errors import TrainingInterrupted, UserError
 from .training.paths import check_file
-from .training.signals import exit_status, raise_on_signals, restore
+from .training.signals import exit_status, python_defaults, raise_on_signals, restore
 
 PROG = "tinygrad-edu"
-GRAPH_FORMATS = (".dot", ".png", ".svg", ".pdf")  # .dot is text; the others are drawn by graphviz
+GRAPH_FORMATS = (".dot", ".png", ".svg", ".pdf")  # .dot is graphviz text; matplotlib draws the others
 
 EPILOG = """\
 defaults follow the tutorial:
@@ -93,7 +93,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Train the tutorial's models on tinygrad_edu or "
                      "PyTorch, and predict handwritten digits.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,predict,export,graph,run}")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{train,predict,export,graph,run,exercises}")
 
     train = commands.add_parser("train", help="train a model", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -132,10 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="PATH", help="the .onnx file to write")
     export.set_defaults(run=run_export)
 
-    graph = commands.add_parser("graph", help="draw the engine's computation graph of one forward pass")
-    graph.add_argument("--model", required=True, choices=["mlp", "cnn"])
+    graph = commands.add_parser("graph", help="draw the graph of one training step's loss, with data and gradients")
+    graph.add_argument("--model", required=True, choices=["linreg", "logreg", "mlp", "cnn"])
     graph.add_argument("--out", required=True, metavar="PATH",
-                       help="a .dot file, or .png/.svg (rendered with graphviz's dot when installed)")
+                       help="a .png, .svg or .pdf picture (matplotlib, no system packages), or graphviz .dot text")
     graph.set_defaults(run=run_graph)
 
     script = commands.add_parser("run", help="run an unchanged PyTorch program on this engine",
@@ -144,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     script.add_argument("script", help="the Python file to run")
     script.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the script (its sys.argv[1:])")
     script.set_defaults(run=run_script)
+
+    exercises = commands.add_parser("exercises", help="list or grade the exercises in exercises/ against PyTorch")
+    exercises.add_argument("action", choices=["list", "check"])
+    exercises.add_argument("stage", nargs="?", help="the stage to check, 1-6, or all")
+    exercises.add_argument("--reference", action="store_true", help="grade the engine's own code instead of yours")
+    exercises.set_defaults(run=run_exercises)
     return parser
 
 
@@ -179,14 +186,66 @@ def run_export(args: argparse.Namespace) -> int:
 def run_graph(args: argparse.Namespace) -> int:
     import tinygrad_edu
 
-    from .onnx import render, to_dot
+    from . import viz
+    from .training.data import load
     from .training.recipes import RECIPES
 
     check_file(args.out, "--out", GRAPH_FORMATS)
+    suffix = os.path.splitext(args.out)[1].lower()
     recipe = RECIPES[args.model]
-    x = tinygrad_edu.zeros(1, 784) if recipe.flatten else tinygrad_edu.zeros(1, 1, 28, 28)
-    print(f"wrote {render(to_dot((recipe.build(tinygrad_edu), (x,))), args.out)}")
+    tinygrad_edu.manual_seed(0)
+    model = recipe.build(tinygrad_edu)
+    samples = load(recipe, None, 0, "float32", None)
+    n = 1 if recipe.classifier else len(samples.x_train)  # one digit, or the regression's whole batch
+    x, y = tinygrad_edu.from_numpy(samples.x_train[:n]), tinygrad_edu.from_numpy(samples.y_train[:n])
+    loss = getattr(tinygrad_edu.nn, recipe.loss)()(model(x.reshape(n, -1) if recipe.flatten else x), y)
+    names = {**dict(model.named_parameters()), "input": x, "target": y, "loss": loss}
+    if suffix == ".dot":
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(viz.to_dot(loss, names))
+    else:
+        viz.draw_graph(loss, args.out, names)
+    print(f"wrote {args.out}: {recipe.title}, loss on {n} sample{'s' if n > 1 else ''}, "
+          f"{len(viz.build_graph(loss, show_data=False).ops)} ops")
     return 0
+
+
+EXERCISES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exercises")
+
+
+def run_exercises(args: argparse.Namespace) -> int:
+    import re
+    import subprocess
+
+    stages = sorted(d for d in os.listdir(EXERCISES) if d.startswith("stage")) if os.path.isdir(EXERCISES) else []
+    if not stages:
+        raise UserError(f"no exercises at {EXERCISES}: they come with a checkout of the repository")
+    if args.action == "list":
+        for name in stages:
+            print(f"{name[5]}  {name}  {os.path.join(EXERCISES, name, 'exercise.py')}")
+        return 0
+    numbers = [str(k) for k in range(1, len(stages) + 1)]
+    if args.stage not in numbers + ["all"]:
+        raise UserError(f"exercises check needs a stage number from 1 to {len(stages)}, or all")
+    target = EXERCISES if args.stage == "all" else os.path.join(EXERCISES, stages[int(args.stage) - 1])
+    root = os.path.dirname(EXERCISES)
+    env = dict(os.environ, TINYGRAD_EDU_EXERCISES="reference" if args.reference else "exercise", COLUMNS="400",
+               PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    result = subprocess.run([sys.executable, "-m", "pytest", target, "-q", "-rA", "--tb=no", "--no-header",
+                             "-p", "no:cacheprovider", "-o", "addopts="], cwd=root, env=env, capture_output=True,
+                            text=True)
+    verdicts = re.findall(r"^(PASSED|FAILED|ERROR) \S*?(stage\d\w*)/\S+::(\S+)(?: - (.*))?$", result.stdout, re.M)
+    if not verdicts:
+        raise UserError(f"the grader did not run: {(result.stdout + result.stderr).strip()[-500:]}")
+    for verdict, stage, test, reason in verdicts:
+        shown = f"{stage} {test}" if args.stage == "all" else test
+        label = {"PASSED": "ok  ", "FAILED": "FAIL", "ERROR": "ERR "}[verdict]  # ERR: the test itself broke
+        print(f"  {label}  {shown}" + (f"  {reason}" if reason else ""))
+    passed = sum(v == "PASSED" for v, *_ in verdicts)
+    who = "the engine's reference" if args.reference else "exercise.py"
+    what = f"all stages ({who})" if args.stage == "all" else f"stage {args.stage} ({os.path.basename(target)}, {who})"
+    print(f"{what}: {passed} of {len(verdicts)} tests passed")
+    return 0 if passed == len(verdicts) else 1
 
 
 def run_script(args: argparse.Namespace) -> int:
@@ -201,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     signal's number after SIGINT, SIGTERM or SIGHUP (130, 143, 129). ``run`` is the exception:
     the user's program gets Python's own warnings, signals and tracebacks."""
     if (sys.argv[1:] if argv is None else argv)[:1] == ["run"]:
+        python_defaults()
         return run_script(build_parser().parse_args(argv))
     previous = raise_on_signals()
     try:

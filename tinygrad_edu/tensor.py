@@ -158,9 +158,10 @@ class Tensor(Comparisons, InPlace, Conversions):
         autograd.backward(self, gradient, retain_graph)
 
     def _accumulate(self, grad: np.ndarray) -> None:
-        """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed."""
+        """Add ``grad`` into ``.grad``: gradients of leaves sum over backward calls until zeroed.
+        ``grad`` (of this tensor's dtype) is backward's to give: the first one becomes ``.grad``."""
         if self._grad is None:
-            self._grad = Tensor._make(np.array(grad, dtype=self.array.dtype, copy=True))
+            self._grad = Tensor._make(grad)
         else:
             self._grad.array += grad
 

@@ -5,8 +5,13 @@ Each function has two implementations with the same maths: a readable numpy twin
 ``use("numpy")`` or ``use("numba")`` picks one at run time; the environment variable
 ``TINYGRAD_EDU_KERNELS`` picks the one used from import (default ``numba``).
 
-Arrays are float32 or float64; outputs and gradients have x's dtype (w and b are cast to it).
-Inputs may have any memory layout; outputs are C-contiguous.
+Arrays are float32 or float64, all of one dtype; outputs and gradients have it. Integer arrays
+(which torch accepts for conv2d and max_pool2d) always take the numpy twin, whatever ``use`` says.
+Inputs may have any memory layout; outputs are C-contiguous. Each entry point checks its
+arguments first (``conv.check_conv2d_args``, ``pool.check_pool2d_args``, ...) and raises
+PyTorch's error for a wrong shape, dtype or option, so no loop runs on arrays that disagree.
+
+Average and adaptive pooling are numpy only: ``pool.avg_pool2d_forward`` and the like.
 
 Threads: the numba kernels run in parallel with ``prange`` and call no BLAS. Their thread count
 is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time
@@ -43,59 +48,65 @@ def current():
 use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
 
 
-def conv2d_forward(x, w, b, stride, padding):
+def _impl(module, name, x):
+    """The chosen path's implementation of ``name``; integer arrays always take the numpy twin."""
+    numba = _path == "numba" and getattr(x, "dtype", None) is not None and x.dtype.kind == "f"
+    return getattr(module, f"{name}_{'numba' if numba else 'numpy'}")
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     """2-D cross-correlation, as torch.nn.functional.conv2d.
 
-    x (N, C, H, W), w (F, C, KH, KW), b (F,) or None, stride (sh, sw), padding (ph, pw).
-    Returns out (N, F, OH, OW), OH = (H + 2*ph - KH)//sh + 1, OW = (W + 2*pw - KW)//sw + 1:
+    x (N, C, H, W), w (F, C/G, KH, KW) with G = groups, b (F,) or None, stride (sh, sw),
+    padding (ph, pw), dilation (dh, dw). Returns out (N, F, OH, OW),
+    OH = (H + 2*ph - dh*(KH - 1) - 1)//sh + 1 (OW likewise):
 
-        out[n,f,oh,ow] = b[f] + sum_{c,i,j} w[f,c,i,j] * xpad[n, c, oh*sh + i, ow*sw + j]
+        out[n,f,oh,ow] = b[f] + sum_{c,i,j} w[f,c,i,j] * xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
 
-    where xpad is x with ph zero rows above and below and pw zero columns on each side.
+    where xpad is x with ph zero rows above and below and pw zero columns on each side, and c
+    runs over the input channels of f's group.
     """
-    impl = conv.conv2d_forward_numba if _path == "numba" else conv.conv2d_forward_numpy
-    return impl(x, w, b, stride, padding)
+    return _impl(conv, "conv2d_forward", x)(x, w, b, stride, padding, dilation, groups)
 
 
-def conv2d_backward(grad_out, x, w, stride, padding, needs=(True, True, True)):
+def conv2d_backward(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
     """Gradients of conv2d_forward: (dx, dw, db), each None where its needs flag is False.
 
     grad_out g (N, F, OH, OW); dx like x, dw like w, db (F,):
 
         dL/db[f]       = sum_{n,oh,ow} g[n,f,oh,ow]
-        dL/dw[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] * xpad[n, c, oh*sh + i, ow*sw + j]
-        dL/dx[n,c,h,w] = sum over (f, i, j, oh, ow) with oh*sh + i = h + ph and ow*sw + j = w + pw
+        dL/dw[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] * xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
+        dL/dx[n,c,h,w] = sum over (f, i, j, oh, ow) with oh*sh + i*dh = h + ph and ow*sw + j*dw = w + pw
                          of g[n,f,oh,ow] * w[f,c,i,j]
     """
-    impl = conv.conv2d_backward_numba if _path == "numba" else conv.conv2d_backward_numpy
-    return impl(grad_out, x, w, stride, padding, needs)
+    return _impl(conv, "conv2d_backward", x)(grad_out, x, w, stride, padding, needs, dilation, groups)
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding):
+def max_pool2d_forward(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False):
     """2-D max pooling, as torch.nn.functional.max_pool2d. Returns (out, argmax).
 
     x (N, C, H, W), kernel_size (KH, KW), stride (sh, sw), padding (ph, pw) with ph <= KH/2 and
-    pw <= KW/2; padding counts as -inf. out (N, C, OH, OW) like conv2d_forward's, and
+    pw <= KW/2, dilation (dh, dw); padding counts as -inf. out (N, C, OH, OW) like conv2d_forward's
+    (rounded up with ceil_mode, as torch does), and
 
-        out[n,c,oh,ow] = max_{i,j} x[n, c, oh*sh - ph + i, ow*sw - pw + j]
+        out[n,c,oh,ow] = max_{i,j} x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]
 
     argmax (N, C, OH, OW) int64: h*W + w of the maximum in the unpadded plane; ties go to the
     first in row-major window order and NaN wins, as in torch's CPU kernel.
     """
-    impl = pool.max_pool2d_forward_numba if _path == "numba" else pool.max_pool2d_forward_numpy
-    return impl(x, kernel_size, stride, padding)
+    return _impl(pool, "max_pool2d_forward", x)(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d_backward(grad_out, argmax, x_shape):
-    """Gradient of max_pool2d_forward: dx of shape x_shape, in grad_out's dtype.
+    """Gradient of max_pool2d_forward (and of the adaptive max pool): dx of shape x_shape, in
+    grad_out's dtype.
 
     Each output passes its gradient to the input it copied; windows overlap when stride < kernel,
     so the contributions add up:
 
         dL/dx[n,c,h,w] = sum_{oh,ow : argmax[n,c,oh,ow] = h*W + w} g[n,c,oh,ow]
     """
-    impl = pool.max_pool2d_backward_numba if _path == "numba" else pool.max_pool2d_backward_numpy
-    return impl(grad_out, argmax, x_shape)
+    return _impl(pool, "max_pool2d_backward", grad_out)(grad_out, argmax, x_shape)
 
 
 def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):

@@ -1,27 +1,33 @@
 """2-D convolution (cross-correlation, as ``torch.nn.functional.conv2d``), forward and backward.
 
-Shapes: x (N, C, H, W), w (F, C, KH, KW), b (F,), out and its gradient g (N, F, OH, OW) with
-OH = (H + 2*ph - KH) // sh + 1 and OW = (W + 2*pw - KW) // sw + 1; xpad is x with ph zero rows
-above and below and pw zero columns left and right.
+Shapes: x (N, C, H, W), w (F, C/G, KH, KW) with G = groups, b (F,), out and its gradient
+g (N, F, OH, OW) with OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1 (OW likewise); xpad is x with
+ph zero rows above and below and pw zero columns left and right. Group k holds input channels
+k*C/G .. (k+1)*C/G - 1 and output channels k*F/G .. (k+1)*F/G - 1; c runs over its input channels:
 
-    out[n,f,oh,ow] = b[f] + sum_{c,i,j} w[f,c,i,j] * xpad[n, c, oh*sh + i, ow*sw + j]
+    out[n,f,oh,ow] = b[f] + sum_{c,i,j} w[f,c,i,j] * xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
 
 Every output is a sum of products, so each gradient collects, for one input element, the
 products it took part in:
 
     dL/db[f]       = sum_{n,oh,ow} g[n,f,oh,ow]
-    dL/dw[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] * xpad[n, c, oh*sh + i, ow*sw + j]
-    dL/dxpad[n, c, oh*sh + i, ow*sw + j]  +=  g[n,f,oh,ow] * w[f,c,i,j]   for every n, f, oh, ow, c, i, j
+    dL/dw[f,c,i,j] = sum_{n,oh,ow} g[n,f,oh,ow] * xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
+    dL/dxpad[n, c, oh*sh + i*dh, ow*sw + j*dw]  +=  g[n,f,oh,ow] * w[f,c,i,j]   for every n, f, oh, ow, c, i, j
     dL/dx = dL/dxpad without its padding
 
 Two implementations with the same maths:
 
 * ``*_numpy``: im2col. ``sliding_window_view`` sees every receptive field of xpad without copying,
-  and one ``tensordot`` (a single GEMM) contracts it with the weights. The input gradient is
-  scattered back one kernel offset (i, j) at a time ("col2im").
+  and one ``tensordot`` (a single GEMM) per group contracts it with the weights. The input
+  gradient is scattered back one kernel offset (i, j) at a time ("col2im"). Integer inputs
+  (int64 and the like, which torch accepts) run here only, exactly, in their own dtype.
 * ``*_numba``: direct loops over "planes" (below), compiled by numba, run in parallel over
   images and channels with ``prange``. No BLAS call, so numba's threads never compete with
   OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
+
+Both entry points first call ``check_conv2d_args`` (or ``check_conv2d_grad``), the one place
+where shapes, dtypes and options are checked, so no call reaches a loop with arrays that
+disagree: a wrong call raises PyTorch's error instead of reading outside an array.
 """
 from collections import namedtuple
 
@@ -31,10 +37,97 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 # reassoc lets LLVM vectorise the sums of products; no nnan/ninf, so NaN and inf propagate as in torch
 _FASTMATH = {"reassoc", "contract"}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_INTS = tuple(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint8))
+_TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
-def _out_size(size, kernel, stride, pad):
-    return (size + 2 * pad - kernel) // stride + 1
+def dtype_name(dtype) -> str:
+    """torch's name for a numpy dtype: float32 -> "Float"."""
+    return _TORCH_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def _check_array(a, what: str, op: str) -> None:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: expected {what} to be a numpy array, but got {type(a).__name__}")
+
+
+def _check_ints(values, n: int, what: str, op: str) -> tuple:
+    ok = isinstance(values, tuple) and len(values) == n and all(isinstance(v, (int, np.integer))
+                                                                  and not isinstance(v, bool) for v in values)
+    if not ok:
+        raise RuntimeError(f"{op}: expected {what} to be a single integer value or a list of {n} values, "
+                           f"but got {what}={values!r}")
+    return tuple(int(v) for v in values)
+
+
+def check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int: bool):
+    """Check a conv2d call and return its output size (OH, OW); raise PyTorch's error if it is wrong.
+
+    x (N, C, H, W), w (F, C/groups, KH, KW), b (F,) or None, all of one dtype: float32 or float64
+    (or an integer dtype where ``allow_int``). stride, dilation > 0 and padding >= 0, pairs of ints.
+    """
+    op = "conv2d"
+    _check_array(x, "input", op)
+    _check_array(w, "weight", op)
+    if b is not None:
+        _check_array(b, "bias", op)
+    (sh, sw), (ph, pw) = _check_ints(stride, 2, "stride", op), _check_ints(padding, 2, "padding", op)
+    dh, dw = _check_ints(dilation, 2, "dilation", op)
+    (groups,) = _check_ints((groups,), 1, "groups", op)
+    if x.ndim != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(x.shape)}")
+    if w.ndim != 4:
+        raise RuntimeError(f"conv2d: expected a 4D weight (out_channels, in_channels/groups, kH, kW), but got "
+                           f"weight of size {list(w.shape)}")
+    allowed = _FLOATS + (_INTS if allow_int else ())
+    if x.dtype not in allowed:
+        raise RuntimeError(f'"conv2d" not implemented for \'{dtype_name(x.dtype)}\''
+                           + ("" if allow_int or x.dtype.kind == "f" else " on the numba path (use the numpy twin)"))
+    for other in (w, b):
+        if other is not None and other.dtype != x.dtype:
+            raise RuntimeError(f"conv2d: expected scalar type {dtype_name(x.dtype)} but found "
+                               f"{dtype_name(other.dtype)} (input {dtype_name(x.dtype)}, weight "
+                               f"{dtype_name(w.dtype)}{'' if b is None else ', bias ' + dtype_name(b.dtype)})")
+    if min(sh, sw) <= 0:
+        raise RuntimeError(f"conv2d: non-positive stride is not supported, but got stride={[sh, sw]}")
+    if min(ph, pw) < 0:
+        raise RuntimeError(f"conv2d: negative padding is not supported, but got padding={[ph, pw]}")
+    if min(dh, dw) <= 0:
+        raise RuntimeError(f"conv2d: dilation should be greater than zero, but got {[dh, dw]}")
+    if groups <= 0:
+        raise RuntimeError(f"conv2d: non-positive groups is not supported, but got groups={groups}")
+    (N, C, H, W), (F, Cg, KH, KW) = x.shape, w.shape
+    if F % groups:
+        raise RuntimeError(f"conv2d: Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(w.shape)} instead")
+    if C != Cg * groups:
+        raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{list(x.shape)} to have {Cg * groups} channels, but got {C} channels instead")
+    if b is not None and b.shape != (F,):
+        raise RuntimeError(f"conv2d: Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {F} "
+                           f"elements, but got bias of size {list(b.shape)} instead")
+    eh, ew = dh * (KH - 1) + 1, dw * (KW - 1) + 1
+    if H + 2 * ph < eh or W + 2 * pw < ew:
+        raise RuntimeError(f"conv2d: Calculated padded input size per channel: ({H + 2 * ph} x {W + 2 * pw}). "
+                           f"Kernel size: ({eh} x {ew}). Kernel size can't be greater than actual input size")
+    return (H + 2 * ph - eh) // sh + 1, (W + 2 * pw - ew) // sw + 1
+
+
+def check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int: bool):
+    """check_conv2d_args, and grad_out (N, F, OH, OW) in x's dtype."""
+    OH, OW = check_conv2d_args(x, w, None, stride, padding, dilation, groups, allow_int)
+    _check_array(grad_out, "grad_output", "conv2d backward")
+    expected = (x.shape[0], w.shape[0], OH, OW)
+    if grad_out.shape != expected:
+        raise RuntimeError(f"conv2d backward: expected grad_output of size {list(expected)} (the output's), but got "
+                           f"{list(grad_out.shape)}, for input {list(x.shape)} and weight {list(w.shape)}")
+    if grad_out.dtype != x.dtype:
+        raise RuntimeError(f"conv2d backward: expected grad_output of scalar type {dtype_name(x.dtype)} but found "
+                           f"{dtype_name(grad_out.dtype)}")
+    return OH, OW
 
 
 def _pad(x, padding):
@@ -42,47 +135,61 @@ def _pad(x, padding):
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
 
+def _group_slices(groups, C, F):
+    """(input channels, output channels) of each group, as slices."""
+    Cg, Fg = C // groups, F // groups
+    return [(slice(k * Cg, (k + 1) * Cg), slice(k * Fg, (k + 1) * Fg)) for k in range(groups)]
+
+
 # ----------------------------------------------------------------------------------------------
 # numpy twin
 # ----------------------------------------------------------------------------------------------
 
-def _windows(xpad, kernel_shape, stride):
+def _windows(xpad, kernel_shape, stride, dilation):
     """Every receptive field of xpad: a (N, C, OH, OW, KH, KW) view, no copy."""
-    sh, sw = stride
-    return sliding_window_view(xpad, kernel_shape, axis=(2, 3))[:, :, ::sh, ::sw]
+    (KH, KW), (sh, sw), (dh, dw) = kernel_shape, stride, dilation
+    spans = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)
+    return sliding_window_view(xpad, spans, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
 
 
-def conv2d_forward_numpy(x, w, b, stride, padding):
-    windows = _windows(_pad(x, padding), w.shape[2:], stride)
-    # out[n,oh,ow,f] = sum_{c,i,j} windows[n,c,oh,ow,i,j] * w[f,c,i,j]
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+def conv2d_forward_numpy(x, w, b, stride, padding, dilation=(1, 1), groups=1):
+    check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int=True)
+    windows = _windows(_pad(x, padding), w.shape[2:], stride, dilation)
+    # out[n,oh,ow,f] = sum_{c,i,j} windows[n,c,oh,ow,i,j] * w[f,c,i,j], within each group
+    out = np.concatenate([np.tensordot(windows[:, cs], w[fs], axes=([1, 4, 5], [1, 2, 3]))
+                          for cs, fs in _group_slices(groups, x.shape[1], w.shape[0])], axis=3)
+    out = out.transpose(0, 3, 1, 2)
     if b is not None:
         out = out + b[:, None, None]
     return np.ascontiguousarray(out, dtype=x.dtype)
 
 
-def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, True)):
+def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
+    check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=True)
     g = grad_out
-    (sh, sw), (ph, pw) = stride, padding
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     _, _, KH, KW = w.shape
     N, C, H, W = x.shape
     _, _, OH, OW = g.shape
-    dx = dw = db = None
+    slices = _group_slices(groups, C, w.shape[0])
+    dx = dw_ = db = None
     if needs[0]:
-        # dwindows[n,oh,ow,c,i,j] = sum_f g[n,f,oh,ow] * w[f,c,i,j]
-        dwindows = np.tensordot(g, w, axes=([1], [0]))
+        # dwindows[n,oh,ow,c,i,j] = sum_f g[n,f,oh,ow] * w[f,c,i,j], f in c's group
+        dwindows = np.concatenate([np.tensordot(g[:, fs], w[fs], axes=([1], [0])) for _, fs in slices], axis=3)
         dxpad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), x.dtype)
         for i in range(KH):
             for j in range(KW):
                 # the inputs that kernel offset (i, j) touched, one per output position
-                dxpad[:, :, i:i + sh * OH:sh, j:j + sw * OW:sw] += dwindows[..., i, j].transpose(0, 3, 1, 2)
+                dxpad[:, :, i * dh:i * dh + sh * OH:sh, j * dw:j * dw + sw * OW:sw] += \
+                    dwindows[..., i, j].transpose(0, 3, 1, 2)
         dx = np.ascontiguousarray(dxpad[:, :, ph:ph + H, pw:pw + W])
     if needs[1]:
-        windows = _windows(_pad(x, padding), (KH, KW), stride)
-        dw = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3])).astype(x.dtype, copy=False)
+        windows = _windows(_pad(x, padding), (KH, KW), stride, dilation)
+        dw_ = np.concatenate([np.tensordot(g[:, fs], windows[:, cs], axes=([0, 2, 3], [0, 2, 3]))
+                              for cs, fs in slices], axis=0).astype(x.dtype, copy=False)
     if needs[2]:
         db = g.sum(axis=(0, 2, 3)).astype(x.dtype, copy=False)
-    return dx, dw, db
+    return dx, dw_, db
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,15 +211,20 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 _Geometry = namedtuple("_Geometry", "OH OW Hq Wq L offsets")
 
 
-def _geometry(x_shape, w_shape, stride, padding):
-    """Output size, phase size, wide length and tap offsets for these shapes; see "Planes" above."""
-    (_, C, H, W), (_, _, KH, KW) = x_shape, w_shape
-    (sh, sw), (ph, pw) = stride, padding
-    OH, OW = _out_size(H, KH, sh, ph), _out_size(W, KW, sw, pw)
+def _geometry(x_shape, w_shape, stride, padding, dilation):
+    """Output size, phase size, wide length and tap offsets for these shapes; see "Planes" above.
+
+    With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
+    shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
+    group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
+    """
+    (_, _, H, W), (_, Cg, KH, KW) = x_shape, w_shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    OH, OW = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1, (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
     Hq, Wq = -(-(H + 2 * ph) // sh), -(-(W + 2 * pw) // sw)
-    c, i, j = np.ogrid[:C, :KH, :KW]
-    phase = (c * sh + i % sh) * sw + j % sw
-    offsets = phase * (Hq * Wq) + (i // sh) * Wq + j // sw
+    c, i, j = np.ogrid[:Cg, :KH, :KW]
+    phase = (c * sh + i * dh % sh) * sw + j * dw % sw
+    offsets = phase * (Hq * Wq) + (i * dh // sh) * Wq + j * dw // sw
     return _Geometry(OH, OW, Hq, Wq, (OH - 1) * Wq + OW, offsets.ravel().astype(np.int64))
 
 
@@ -134,9 +246,9 @@ def _from_planes(planes, x_shape, stride, padding, geo):
     return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
 
 
-def _flat_weights(w, dtype):
+def _flat_weights(w):
     """w (F, C, KH, KW) -> (F, C*KH*KW), t = (c*KH + i)*KW + j as in _geometry's offsets."""
-    return np.ascontiguousarray(w.reshape(w.shape[0], -1), dtype=dtype)
+    return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
 @njit(parallel=True, fastmath=_FASTMATH, cache=True)
@@ -251,35 +363,60 @@ def _weight_grad_kernel(grads, planes, offsets, L, zero, dw_per_image):
                 dw_per_image[n, fa, t], dw_per_image[n, fb, t] = a0, b0
 
 
-def conv2d_forward_numba(x, w, b, stride, padding):
+def _use_twin(x, w, grad_out=None) -> bool:
+    """Cases the planes do not cover, left to the numpy twin: empty arrays (N = 0, C = 0, ...), and in
+    the backward pass non-finite x or w (the junk columns multiply zero gradients by real inputs
+    and weights, and 0 * inf is NaN where torch has a finite number: the twin touches only real windows)."""
+    if x.size == 0 or w.size == 0 or (grad_out is not None and grad_out.size == 0):
+        return True
+    return grad_out is not None and not (np.isfinite(x).all() and np.isfinite(w).all())
+
+
+def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
+    check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int=False)
+    if _use_twin(x, w):
+        return conv2d_forward_numpy(x, w, b, stride, padding, dilation, groups)
     F = w.shape[0]
-    geo = _geometry(x.shape, w.shape, stride, padding)
-    bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
-    out = np.empty((x.shape[0], F, geo.OH, geo.OW), x.dtype)
-    _forward_kernel(_to_planes(x, stride, padding, geo), _flat_weights(w, x.dtype), geo.offsets, bias, geo.Wq, out)
-    return out
+    geo = _geometry(x.shape, w.shape, stride, padding, dilation)
+    bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
+    planes = _to_planes(x, stride, padding, geo)
+    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
+    outs = []
+    for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
+        out = np.empty((x.shape[0], fs.stop - fs.start, geo.OH, geo.OW), x.dtype)
+        _forward_kernel(planes, _flat_weights(w[fs]), geo.offsets + k * group_size, bias[fs], geo.Wq, out)
+        outs.append(out)
+    return outs[0] if groups == 1 else np.concatenate(outs, axis=1)
 
 
-def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True)):
-    if not (np.isfinite(x).all() and np.isfinite(w).all()):
-        # the junk columns multiply zero gradients by real inputs and weights, and 0 * inf is
-        # NaN where torch has a finite number: the twin touches only real windows
-        return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs)
+def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
+    check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=False)
+    if _use_twin(x, w, grad_out):
+        return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
     N, F, OH, OW = grad_out.shape
-    geo = _geometry(x.shape, w.shape, stride, padding)
+    geo = _geometry(x.shape, w.shape, stride, padding, dilation)
+    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq
+    slices = _group_slices(groups, x.shape[1], F)
     dx = dw = db = None
     if needs[0] or needs[1]:
         grads = np.zeros((N, F, OH * geo.Wq), x.dtype)
         grads.reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
+        # one contiguous (N, F/G, OH*Wq) block per group
+        group_grads = [grads] if groups == 1 else [np.ascontiguousarray(grads[:, fs]) for _, fs in slices]
     if needs[0]:
         dplanes = np.zeros((N, x.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq), x.dtype)
-        _input_grad_kernel(grads, _flat_weights(w, x.dtype), geo.offsets, geo.L, dplanes)
+        for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
+            _input_grad_kernel(group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L, dplanes)
         dx = _from_planes(dplanes, x.shape, stride, padding, geo)
     if needs[1]:
-        dw_per_image = np.empty((N, F, geo.offsets.size), x.dtype)
         planes = _to_planes(x, stride, padding, geo)
-        _weight_grad_kernel(grads, planes, geo.offsets, geo.L, x.dtype.type(0), dw_per_image)
-        dw = dw_per_image.sum(axis=0).reshape(w.shape)
+        dws = []
+        for k, (_, fs) in enumerate(slices):
+            dw_per_image = np.empty((N, fs.stop - fs.start, geo.offsets.size), x.dtype)
+            _weight_grad_kernel(group_grads[k], planes, geo.offsets + k * group_size, geo.L, x.dtype.type(0),
+                                dw_per_image)
+            dws.append(dw_per_image.sum(axis=0))
+        dw = np.concatenate(dws, axis=0).reshape(w.shape)
     if needs[2]:
         db = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
     return dx, dw, db

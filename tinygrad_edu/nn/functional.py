@@ -14,7 +14,9 @@ from .._convert import broadcast_shape
 from ..functions import log_softmax, sigmoid, softmax, tanh  # noqa: F401  (the same functions)
 from ..functions import where
 from ..ops import activation as act
-from ..ops.conv import Conv2d, MaxPool2d
+from ..ops.conv import AdaptiveAvgPool2d as AdaptiveAvgPool2dOp
+from ..ops.conv import AdaptiveMaxPool2d as AdaptiveMaxPool2dOp
+from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d, Pad2d
 from ..ops.linalg import Linear as LinearOp
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from ..ops.loss import NLLLoss as NLLLossOp
@@ -46,60 +48,126 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return LinearOp.apply(input.to(dtype), weight.to(dtype), b)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
-    """2-D cross-correlation.   input (N, C, H, W) or (C, H, W), weight (F, C, KH, KW) -> (N, F, OH, OW)
+def _unbatched(fn, input: Tensor, *args, **kwargs):
+    """Run a batched (N, C, H, W) function on a (C, H, W) input, as torch does; outputs lose the batch dim."""
+    out = fn(input.unsqueeze(0), *args, **kwargs)
+    return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
 
-    OH = (H + 2*padding - KH) // stride + 1. ``padding`` may be an int, a pair, "valid" or "same"
-    ("same" needs stride 1).
+
+def _same_padding(kernel_size, dilation) -> list:
+    """torch's split for padding='same': total d*(k - 1) per dim, the smaller half before."""
+    return [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel_size, dilation)]
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D cross-correlation.   input (N, C, H, W) or (C, H, W), weight (F, C/groups, KH, KW) -> (N, F, OH, OW)
+
+    OH = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1. ``padding`` may be an int, a pair,
+    "valid" (0) or "same" (output as large as the input; stride 1 only; with an even kernel the
+    extra row and column go below and right, as in torch). input, weight and bias share one dtype.
     """
     if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
-    if input.ndim != 4 or weight.ndim != 4:
-        raise RuntimeError(f"conv2d: expected a 4-D input (N, C, H, W) and a 4-D weight, "
-                           f"got input of shape {list(input.shape)} and weight of shape {list(weight.shape)}")
-    stride = _pair(stride)
-    if padding == "valid":
-        padding = (0, 0)
-    elif padding == "same":
-        if stride != (1, 1):
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        padding = ((weight.shape[2] - 1) // 2, (weight.shape[3] - 1) // 2)
-        if weight.shape[2] % 2 == 0 or weight.shape[3] % 2 == 0:
-            raise NotImplementedError("padding='same' with an even kernel size needs asymmetric padding")
-    padding = _pair(padding)
-    if input.shape[1] != weight.shape[1]:
-        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {weight.shape[1]} channels, but got "
-                           f"{input.shape[1]} channels instead")
-    for size, k, p in zip(input.shape[2:], weight.shape[2:], padding):
-        if size + 2 * p < k:
-            raise RuntimeError(f"Calculated padded input size per channel: ({input.shape[2] + 2 * padding[0]} x "
-                               f"{input.shape[3] + 2 * padding[1]}). Kernel size: ({weight.shape[2]} x "
-                               f"{weight.shape[3]}). Kernel size can't be greater than actual input size")
-    dtype = dtypes.result_type(input, weight)
-    x, w = input.to(dtype), weight.to(dtype)
-    b = bias.to(dtype) if bias is not None else None
-    return Conv2d.apply(x, w, b, stride=stride, padding=padding)
+        return _unbatched(conv2d, input, weight, bias, stride, padding, dilation, groups)
+    stride, dilation = _pair(stride), _pair(dilation)
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        if padding == "same" and weight.ndim == 4:
+            (top, bottom), (left, right) = _same_padding(weight.shape[2:], dilation)
+            if (bottom, right) != (top, left):  # even span: the extra row and column, then symmetric
+                input = Pad2d.apply(input, (0, right - left, 0, bottom - top))
+            padding = (top, left)
+        else:
+            padding = (0, 0)
+    return Conv2d.apply(input, weight, bias, stride=stride, padding=_pair(padding), dilation=dilation,
+                        groups=int(groups))
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+def _pad2d(input: Tensor, pads, mode: str) -> Tensor:
+    """input (N, C, H, W) or (C, H, W) padded by (left, right, top, bottom): mode "constant" (zeros),
+    "reflect", "replicate" or "circular", as torch.nn.functional.pad does for Conv2d's padding_mode."""
+    if input.ndim == 3:
+        return _unbatched(_pad2d, input, pads, mode)
+    if input.ndim != 4:
+        raise RuntimeError(f"pad: expected a 3D or 4D input for 2-D {mode} padding, but got input of size "
+                           f"{list(input.shape)}")
+    return Pad2d.apply(input, tuple(pads), mode)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
     """Max over each (KH, KW) window.   input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW)
 
-    ``stride`` defaults to ``kernel_size``; padding (at most half the kernel) counts as -inf.
+    ``stride`` defaults to ``kernel_size``; padding (at most half the kernel) counts as -inf;
+    ``dilation`` spaces the window's taps; ``ceil_mode`` rounds the output size up (the last window
+    must still start inside the input or its left padding). With ``return_indices`` also the
+    int64 index h*W + w of each maximum in its (H, W) plane.
     """
     if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
+        return _unbatched(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     kernel_size = _pair(kernel_size)
-    stride = _pair(stride) if stride is not None else kernel_size
-    padding = _pair(padding)
-    if any(p > k // 2 for p, k in zip(padding, kernel_size)):
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding[0]}, "
-                           f"kernel_size={kernel_size[0]}")
-    return MaxPool2d.apply(input, kernel_size, stride, padding)
+    stride = _pair(stride) if stride is not None and stride != [] else kernel_size
+    return MaxPool2d.apply(input, kernel_size, stride, _pair(padding), _pair(dilation), bool(ceil_mode),
+                           return_indices=bool(return_indices))
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over each (KH, KW) window.   input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW)
+
+    The divisor is ``divisor_override`` if given, else the window's size with its zero padding
+    (``count_include_pad``) or without it; OH as for max_pool2d.
+    """
+    if input.ndim == 3:
+        return _unbatched(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override)
+    kernel_size = _pair(kernel_size)
+    stride = _pair(stride) if stride is not None and stride != [] else kernel_size
+    return AvgPool2d.apply(input, kernel_size, stride, _pair(padding), bool(ceil_mode), bool(count_include_pad),
+                           divisor_override)
+
+
+def _adaptive_size(input: Tensor, output_size) -> tuple:
+    """output_size as a pair of ints; None keeps the input's size along that dim."""
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    return tuple(input.shape[-2 + k] if s is None else s for k, s in enumerate(size))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Mean over windows that tile the input into output_size (OH, OW): output (i, j) covers rows
+    floor(i*H/OH) .. ceil((i+1)*H/OH) - 1 and the columns likewise.   (N, C, H, W) or (C, H, W) -> (N, C, OH, OW)"""
+    if input.ndim == 3:
+        return _unbatched(adaptive_avg_pool2d, input, output_size)
+    return AdaptiveAvgPool2dOp.apply(input, _adaptive_size(input, output_size))
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive_avg_pool2d's windows; with ``return_indices`` also each maximum's index h*W + w."""
+    if input.ndim == 3:
+        return _unbatched(adaptive_max_pool2d, input, output_size, return_indices)
+    return AdaptiveMaxPool2dOp.apply(input, _adaptive_size(input, output_size), return_indices=bool(return_indices))
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
+
+
+def _check_p(p: float) -> None:
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _drop(input: Tensor, p: float, mask_shape: tuple, generator) -> Tensor:
+    """input * mask / (1 - p), mask ~ Bernoulli(1 - p) in mask_shape (broadcast over the rest)."""
+    if not input.dtype.is_floating_point:  # the float mask can't multiply into an integer tensor
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {input.dtype.scalar_name}")
+    if p == 1:
+        return input * 0
+    keep = numpy_generator(generator).random(mask_shape) >= p
+    return input * Tensor._make((keep / (1 - p)).astype(input.array.dtype))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
@@ -108,14 +176,32 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None
     The mask comes from the engine's generator: the same seed gives the same mask (not the
     same mask as PyTorch, whose random stream differs).
     """
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     if not training or p == 0:
         return input
-    if p == 1:
-        return input * 0
-    keep = numpy_generator(generator).random(input.shape) >= p
-    return input * Tensor._make((keep / (1 - p)).astype(input.array.dtype))
+    return _drop(input, p, input.shape, generator)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+              generator=None) -> Tensor:
+    """Zero whole channels: each (n, c) plane of input (N, C, H, W) or (C, H, W) is kept with
+    probability 1 - p and scaled by 1/(1-p), or zeroed. d/dx = the same mask / (1 - p).
+
+    A 3-D input is read as (N, C, L) with a warning, as torch does; the mask comes from the
+    engine's generator (not torch's random stream).
+    """
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead.", stacklevel=2)
+    elif input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim.",
+                      stacklevel=2)
+    if not training or p == 0:
+        return input
+    return _drop(input, p, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), generator)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

@@ -389,13 +389,15 @@ def _linear(b, op, name, outs):
 def _conv2d(b, op, name, outs):
     (ph, pw), w = op.fn.padding, op.inputs[1]
     b.node("Conv", [b.value(t) for t in op.inputs], outs, name, kernel_shape=list(w.shape[2:]),
-           strides=list(op.fn.stride), pads=[ph, pw, ph, pw])
+           strides=list(op.fn.stride), pads=[ph, pw, ph, pw], dilations=list(op.fn.dilation), group=op.fn.groups)
 
 
 def _max_pool2d(b, op, name, outs):
-    kernel, stride, (ph, pw) = op.args[1:4]
+    kernel, stride, (ph, pw), dilation, ceil_mode = (op.args[1:] + ((1, 1), False))[:5]
+    if op.kwargs.get("return_indices"):
+        raise NotImplementedError("ONNX export of op 'MaxPool2d' with return_indices=True is not supported")
     b.node("MaxPool", [b.value(op.inputs[0])], outs, name, kernel_shape=list(kernel), strides=list(stride),
-           pads=[ph, pw, ph, pw])
+           pads=[ph, pw, ph, pw], dilations=list(dilation), ceil_mode=int(ceil_mode))
 
 
 _CONVERTERS = {

@@ -13,8 +13,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))  # initial: an empty dim has no max
-        y = e / e.sum(axis=dim, keepdims=True)
+        y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))  # an array even for a 0-d x;
+        np.exp(y, out=y)  # in place: one array of x's size, not three   (initial: an empty dim has no max)
+        y /= y.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -22,7 +23,9 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(axis=ctx.dim, keepdims=True))
+        dx = grad - (grad * y).sum(axis=ctx.dim, keepdims=True)
+        dx *= y  # in place: y * (g - sum(g * y)), without a second array of x's size
+        return dx
 
 
 class LogSoftmax(Function):

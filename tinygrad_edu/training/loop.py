@@ -347,6 +347,8 @@ class _Run:
 
 
 def _read_resumable(path: str, model: str) -> dict:
+    """The checkpoint to resume, checked whole (``checkpoint.validate``) before any part is used,
+    and of ``model``."""
     saved = checkpoints.read(path)
     if saved["model"] != model:
         raise UserError(f"{path} holds a checkpoint of the {saved['model']} model, not {model}; "

@@ -46,6 +46,15 @@ def raise_on_signals() -> dict:
     return _install(handle)
 
 
+def python_defaults() -> None:
+    """Python's own handling of the three signals, as a plain program starts with: SIGINT raises
+    KeyboardInterrupt, SIGTERM and SIGHUP end the process. Replaces the command's start-up guard
+    (``tinygrad_edu_launcher``) for ``tinygrad-edu run``, whose program expects Python's."""
+    _install(signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def restore(previous: dict) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)

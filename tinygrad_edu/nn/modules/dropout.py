@@ -1,4 +1,5 @@
-"""Dropout: randomly zero activations while training; the identity in eval mode."""
+"""Dropout: randomly zero activations (Dropout) or whole channels (Dropout2d) while training;
+the identity in eval mode."""
 from .. import functional as F
 from .module import Module
 
@@ -6,8 +7,7 @@ from .module import Module
 class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        F._check_p(p)
         self.p = p
 
     def forward(self, x):
@@ -15,3 +15,10 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=False"
+
+
+class Dropout2d(Dropout):
+    """Zero each channel of x (N, C, H, W) or (C, H, W) with probability p, scale the rest by 1/(1-p)."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
