@@ -105,3 +105,46 @@ def test_the_specialisation_count_sees_a_new_one(monkeypatch):
     held = _specialisations()
     fresh(1)
     assert _specialisations() == held + 1
+
+
+def test_new_arrays_per_step_within_budget(cnn_step, monkeypatch):
+    made = {"forward": 0, "backward": 0}
+    make, fit = tinygrad_edu.Tensor._make, autograd._fit_gradient
+
+    def counting_make(array, grad_fn=None):
+        out = make(array, grad_fn)
+        made["forward"] += out.array.base is None
+        return out
+
+    def counting_fit(grad, tensor, fn):
+        out = fit(grad, tensor, fn)
+        made["backward"] += out.base is None
+        return out
+
+    monkeypatch.setattr(tinygrad_edu.Tensor, "_make", staticmethod(counting_make))
+    monkeypatch.setattr(autograd, "_fit_gradient", counting_fit)
+    cnn_step()
+    total = made["forward"] + made["backward"]
+    assert made["forward"] > 0 and made["backward"] > 0  # the counters are wired in
+    assert total <= ARRAY_BUDGET, f"a training step made {made} new arrays, budget {ARRAY_BUDGET}"
+
+
+def test_numpy_memory_per_step_within_budget(cnn_step):
+    numpy_only = [tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)]
+
+    def live_blocks() -> int:
+        return len(tracemalloc.take_snapshot().filter_traces(numpy_only).traces)
+
+    tracemalloc.start()
+    try:
+        cnn_step()  # the gradients of the step before tracing began become traced blocks here
+        before = live_blocks()
+        start = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        cnn_step()
+        peak = tracemalloc.get_traced_memory()[1] - start
+        after = live_blocks()
+    finally:
+        tracemalloc.stop()
+    assert after <= before, f"a training step left {after - before} more numpy arrays alive"
+    assert 0 < peak <= PEAK_BUDGET_BYTES, f"a training step's numpy peak {peak} bytes, budget {PEAK_BUDGET_BYTES}"
