@@ -9,7 +9,7 @@ it for ``backward()``; the rest compute directly on the array (comparisons, ``ar
 Read top to bottom: state and graph recording, then the differentiable methods: arithmetic,
 elementwise math, reductions, shape ops and indexing. The methods that record no graph are
 inherited, each group from its own small module: comparisons and ``argmax`` (``_compare.py``),
-in-place ops and ``x += y`` (``_inplace.py``), values in and out and ``.to(dtype)``
+in-place ops, ``x += y`` and ``.grad`` (``_inplace.py``), values in and out and ``.to(dtype)``
 (``_convert.py``); printing is in ``_tensor_str.py``. docs/core_walk.md gives a reading order.
 """
 from __future__ import annotations
@@ -77,26 +77,6 @@ class Tensor(Comparisons, InPlace, Conversions):
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
-
-    @property
-    def grad(self) -> "Tensor | None":
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: "Tensor | None") -> None:
-        """Only None or a tensor of this tensor's shape and dtype, as PyTorch checks."""
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__module__}.{type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
-                                   f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                                   "tensor are the same size")
-            if value.dtype is not self.dtype:
-                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
-                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
-        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad

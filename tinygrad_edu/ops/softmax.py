@@ -13,8 +13,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))  # an array even for a 0-d x;
-        np.exp(y, out=y)  # in place: one array of x's size, not three   (initial: an empty dim has no max)
+        # initial: an empty dim has no max; asarray: an array even for a 0-d x
+        y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
+        np.exp(y, out=y)  # in place: one array of x's size, not three
         y /= y.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
         ctx.dim = dim
