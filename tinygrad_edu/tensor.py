@@ -165,6 +165,11 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _binary(self, op, other, reverse: bool = False, dtype=None) -> "Tensor":
         """Promote both operands to one dtype (Python numbers become constants), then apply ``op``."""
+        if dtype is None and type(other) in (float, int) and self.array.dtype.kind == "f":
+            # the commonest call, x * 0.5 on a float tensor: a Python number takes the tensor's dtype
+            # (PyTorch's rule), so the promotion search below is skipped
+            b = Tensor._make(np.asarray(other, dtype=self.array.dtype))
+            return op.apply(b, self) if reverse else op.apply(self, b)
         if isinstance(other, (np.ndarray, list, tuple)):
             other = Tensor._make(to_array(other))
         dtype = dtype or dtypes.result_type(self, other)

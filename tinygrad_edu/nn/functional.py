@@ -466,20 +466,20 @@ def _class_rows(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
     (N, d1, ..., dk) (K-dimensional, as in segmentation): the class dim moves last and the rest
     flattens, so one op serves every case. Errors are PyTorch's.
     """
-    if input.ndim == 0:
+    shape, target_shape = input.array.shape, target.array.shape  # numpy's tuples: cheaper than Size
+    if not shape:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    if input.ndim > 1:
-        batch = target.shape[0] if target.ndim else 0
-        if batch != input.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
-        if target.ndim == 0:
+    if len(shape) > 1:
+        batch = target_shape[0] if target_shape else 0
+        if batch != shape[0]:
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({batch}).")
+        if not target_shape:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    if input.ndim <= 2 and target.ndim > 1:
+    if len(shape) <= 2 and len(target_shape) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if input.ndim > 2 and tuple(target.shape) != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    if target.dtype not in (dtypes.int64, dtypes.uint8):
+    if len(shape) > 2 and target_shape != shape[:1] + shape[2:]:
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got {list(target_shape)}")
+    if target.array.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
     if input.ndim == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
@@ -504,14 +504,20 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
-    labels = labels.astype(np.int64)
+    labels = labels.astype(np.int64, copy=False)
     counted = labels != ignore_index
-    bad = counted & ((labels < 0) | (labels >= classes))
-    if bad.any():
+    everyone = counted.all()  # the common case, no ignored target: fewer passes below
+    safe = labels if everyone else np.where(counted, labels, 0)
+    if len(safe) and (safe.min() < 0 or safe.max() >= classes):
+        bad = counted & ((labels < 0) | (labels >= classes))
         raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
-    safe = np.where(counted, labels, 0)
-    w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=rows.array.dtype)
-    loss = NLLLossOp.apply(rows, safe, (w * counted).astype(rows.array.dtype), reduction)
+    dtype = rows.array.dtype
+    if weight is None:
+        w = counted.astype(dtype)
+    else:
+        w = weight.array[safe].astype(dtype, copy=False)
+        w = w if everyone else w * counted
+    loss = NLLLossOp.apply(rows, safe, w, reduction)
     return loss.reshape(target.shape) if reduction == "none" else loss
 
 

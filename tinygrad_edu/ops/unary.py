@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
 
 
@@ -86,18 +87,18 @@ class Abs(Function):
 
 
 class Relu(Function):
-    """z = max(x, 0).   dz/dx = 1 where x > 0, else 0"""
+    """z = max(x, 0).   dz/dx = 1 where z > 0, else 0   (one-pass kernels: ``kernels/relu.py``)"""
 
     @staticmethod
     def forward(ctx, x):
-        z = np.maximum(x, 0)
+        z = kernels.relu_forward(x)
         ctx.save_for_backward(z)
         return z
 
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
-        return grad * (z > 0)
+        return kernels.relu_backward(grad, z)
 
 
 class Sigmoid(Function):
