@@ -57,7 +57,8 @@ NAMESPACES = [
     ("torchvision.utils", "tinygrad_edu.vision.utils", "drawing boxes, masks and keypoints",
      ["draw_bounding_boxes", "draw_segmentation_masks"]),
     ("torchvision.models", "tinygrad_edu.vision.models",
-     "model architectures and pretrained weights (`vgg16(weights=...)`, `resnet18`...)", ["vgg16", "resnet18"]),
+     "pretrained weights (`vgg16(weights='IMAGENET1K_V1')` is refused: build with `weights=None`); "
+     "architectures beyond VGG and ResNet-18", ["resnet50", "mobilenet_v2", "vit_b_16"]),
     ("torch.autograd", "tinygrad_edu.autograd",
      "`autograd.grad` and higher-order gradients, forward mode, the functional API (jacobian, hessian), "
      "anomaly detection, the profiler",

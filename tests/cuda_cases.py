@@ -135,10 +135,11 @@ def test_conv2d_without_bias_and_with_an_empty_batch():
 
 @pytest.mark.parametrize("call, message", [
     (lambda x, w: kernels.conv2d_forward(x, w[:, :1], None, (1, 1), (0, 0)), "expected input"),
-    (lambda x, w: kernels.conv2d_forward(x, w.astype("float32"), None, (1, 1), (0, 0)), "expected weight of dtype"),
-    (lambda x, w: kernels.conv2d_forward(x[0], w, None, (1, 1), (0, 0)), "4D input"),
+    (lambda x, w: kernels.conv2d_forward(x, w.astype("float32"), None, (1, 1), (0, 0)),
+     "expected scalar type Double but found Float"),
+    (lambda x, w: kernels.conv2d_forward(x[0], w, None, (1, 1), (0, 0)), r"4D \(batched\) input"),
     (lambda x, w: kernels.conv2d_forward(x, w, None, (0, 1), (0, 0)), "stride"),
-    (lambda x, w: kernels.conv2d_forward(x, w, None, 1, (0, 0)), "pair of ints"),
+    (lambda x, w: kernels.conv2d_forward(x, w, None, 1, (0, 0)), "single integer value or a list of 2 values"),
     (lambda x, w: kernels.conv2d_forward(x[..., :2, :2], w, None, (1, 1), (0, 0)), "Kernel size can't be greater"),
     (lambda x, w: kernels.conv2d_forward(x, w, w[:, 0, 0, 0].copy()[:1], (1, 1), (0, 0)), "bias"),
     (lambda x, w: kernels.conv2d_backward(x[:, :1, :2, :2], x, w, (1, 1), (0, 0)), "grad_output"),
@@ -200,10 +201,19 @@ def test_max_pool2d_nan_and_minus_inf_windows_match_torch(dtype):
 
 @pytest.mark.parametrize("call, message", [
     (lambda x: kernels.max_pool2d_forward(x, (2, 2), (2, 2), (2, 0)), "pad should be at most half"),
-    (lambda x: kernels.max_pool2d_forward(x[0], (2, 2), (2, 2), (0, 0)), "4D input"),
-    (lambda x: kernels.max_pool2d_forward(x.astype("int64"), (2, 2), (2, 2), (0, 0)), "float32 or float64"),
+    (lambda x: kernels.max_pool2d_forward(x[0], (2, 2), (2, 2), (0, 0)), r"3D or 4D \(batch mode\)"),
+    (lambda x: kernels.max_pool2d_forward(x.astype("int64"), (2, 2), (2, 2), (0, 0)), "not implemented for 'Long'"),
     (lambda x: kernels.max_pool2d_forward(x, (5, 5), (1, 1), (0, 0)), "Output size is too small"),
-    (lambda x: kernels.max_pool2d_backward(x[:, :, :2, :2], x[:, :, :2, :1].astype("int64"), x.shape), "one size"),
+    (lambda x: kernels.max_pool2d_backward(x[:, :, :2, :2], x[:, :, :2, :1].astype("int64"), x.shape),
+     "expected grad_output of size"),
+    # a dilated window that holds only padding: torch returns -inf and an index its backward writes through
+    (lambda x: kernels.max_pool2d_forward(x[:, :, :1, :2], (1, 2), (1, 1), (0, 1), (1, 3)),
+     "holds no element of the input"),
+    # indices outside the 4x4 plane: the atomic scatter would write outside dx
+    (lambda x: kernels.max_pool2d_backward(x[:, :, :2, :2], on_device(np.full((1, 2, 2, 2), 16)), x.shape),
+     r"indices must lie in \[0, 16\)"),
+    (lambda x: kernels.max_pool2d_backward(x[:, :, :2, :2], on_device(np.full((1, 2, 2, 2), -1)), x.shape),
+     r"indices must lie in \[0, 16\)"),
 ])
 def test_max_pool2d_refuses_bad_arguments_with_torchs_error(call, message):
     with pytest.raises(RuntimeError, match=message):

@@ -8,7 +8,7 @@ from here so ``from helpers import check_against_torch`` keeps working:
 """
 from __future__ import annotations
 
-from tinygrad_edu.testing import TOLERANCES, _leaves, assert_same_tensor, check_against_torch  # noqa: F401
+from tinygrad_edu.testing import TOLERANCES, assert_same_tensor, check_against_torch  # noqa: F401
 
 
 # ---------------------------------------------------------------------------- the command line

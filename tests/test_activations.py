@@ -108,10 +108,24 @@ def test_functional_inplace_without_grad_overwrites_the_input(fn, kwargs):
     np.testing.assert_allclose(e_out.numpy(), t_out.numpy(), rtol=1e-12)
 
 
-def test_functional_inplace_with_grad_is_refused_in_one_line():
-    x = tinygrad_edu.tensor([1.0, -1.0], requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match=r"no in-place autograd: call elu\(\.\.\., inplace=False\)"):
-        F.elu(x, inplace=True)
+@pytest.mark.parametrize("fn, kwargs", [("leaky_relu", {"negative_slope": 0.3}), ("elu", {}), ("silu", {}),
+                                        ("hardtanh", {"min_val": -1.5, "max_val": 3.0}), ("relu", {})])
+def test_functional_inplace_on_a_graph_is_recorded_like_torch(fn, kwargs):
+    """inplace=True on a non-leaf: the input takes over the activation's node; the leaf's gradient is torch's."""
+    grads = []
+    for lib, functional in ((torch, TF), (tinygrad_edu, F)):
+        w = lib.tensor(np.linspace(-2, 2, 9), requires_grad=True)
+        x = w * 2
+        assert getattr(functional, fn)(x, inplace=True, **kwargs) is x
+        (x * x).sum().backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-15)
+
+
+def test_functional_inplace_on_a_leaf_that_requires_grad_is_refused_like_torch():
+    for lib, functional in ((torch, TF), (tinygrad_edu, F)):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+            functional.elu(lib.tensor([1.0, -1.0], requires_grad=True), inplace=True)
 
 
 @pytest.mark.parametrize("fn", ["leaky_relu", "elu", "gelu", "silu", "softplus"])

@@ -15,9 +15,9 @@ from tinygrad_edu import backend_array, cuda
 
 @pytest.fixture(autouse=True)
 def fresh_probe():
-    cuda.unavailable_reason.cache_clear()
+    cuda.kernels_unavailable_reason.cache_clear()
     yield
-    cuda.unavailable_reason.cache_clear()
+    cuda.kernels_unavailable_reason.cache_clear()
 
 
 def fake_cupy(count=None, error=None):
@@ -62,8 +62,8 @@ def test_is_available_never_raises_and_says_why_not(monkeypatch, cupy, simulator
     from numba import config
     monkeypatch.setitem(sys.modules, "cupy", cupy)  # None: "import cupy" raises ImportError
     monkeypatch.setattr(config, "ENABLE_CUDASIM", simulator)
-    assert cuda.is_available() is False
-    assert reason in cuda.unavailable_reason()
+    assert cuda.is_available() is False and cuda.kernels_available() is False
+    assert reason in cuda.kernels_unavailable_reason()
     assert cuda.device_count() == 0
     with pytest.raises(RuntimeError, match=f"synchronize: CUDA is not available: .*{reason}"):
         cuda.synchronize()

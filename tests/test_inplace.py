@@ -90,7 +90,7 @@ def test_every_in_place_method_matches_torch():
            "neg_": lambda y, w: y.neg_(), "exp_": lambda y, w: y.exp_(), "log_": lambda y, w: y.abs().log_(),
            "sqrt_": lambda y, w: y.abs().sqrt_(), "abs_": lambda y, w: y.abs_(), "relu_": lambda y, w: y.relu_(),
            "sigmoid_": lambda y, w: y.sigmoid_(), "tanh_": lambda y, w: y.tanh_(), "zero_": lambda y, w: y.zero_(),
-           "fill_": lambda y, w: y.fill_(2.5), "copy_": lambda y, w: y.copy_(w)}
+           "fill_": lambda y, w: y.fill_(2.5), "copy_": lambda y, w: y.copy_(w), "clip_": lambda y, w: y.clip_(-1, 1)}
     for name, op in ops.items():
         check_against_torch(lambda x, w: op(x * 1, w) * x, None, [np.array([0.5, -1.5, 2.0]), np.array([1.5, 2.0, -0.7])])
 
@@ -259,6 +259,16 @@ def test_random_sequences_of_in_place_ops_match_torch(steps):
 
 # ---------------------------------------------------------------------------- the one mechanism
 
+def test_the_ops_marked_is_view_are_the_ones_whose_results_share_memory():
+    from tinygrad_edu.autograd import Function
+    from tinygrad_edu.ops import movement
+    viewing = {cls.__name__ for cls in vars(movement).values()
+               if isinstance(cls, type) and issubclass(cls, Function) and cls.is_view}
+    assert viewing == {"Reshape", "Permute", "Expand", "Index"}
+    x = te.ones(2, 3)
+    assert x[0]._base is x and x.t()._base is x and x[te.tensor([0])]._base is None and x.exp()._base is None
+
+
 def test_apply_inplace_is_the_mechanism_for_new_in_place_ops():
     x = te.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * 1
@@ -297,3 +307,16 @@ def test_an_optimizer_step_still_runs_on_the_leaf():
         assert w.is_leaf
         results.append(w.detach().numpy().copy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_a_graph_that_saved_a_weight_refuses_backward_after_an_optimizer_step():
+    """optimizer.step() changes parameters in place: like torch's, it moves their version."""
+    for lib in (torch, te):
+        w = lib.nn.Parameter(lib.tensor([1.0, 2.0, 3.0]))
+        x = lib.tensor([4.0, 5.0, 6.0], requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1)
+        (x * w).sum().backward()
+        y = (x * w).sum()  # Mul saved w
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()

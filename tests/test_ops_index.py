@@ -112,6 +112,22 @@ def test_masked_fill_broadcasts_the_mask(dtype, data):
 
 @DTYPES
 @EXAMPLES
+@given(data=st.data())
+def test_index_fill(dtype, data):
+    shape, dim = data.draw(S.shape_and_dim())
+    x = data.draw(S.arrays(shape))
+    n = shape[dim % len(shape)]
+    index = data.draw(hnp.arrays(np.int64, st.integers(0, 4), elements=st.integers(-n, n - 1)))  # repeats too
+    check_against_torch(lambda t, i: t.index_fill(dim, i, -2.5), None, [x, index], dtype)
+    check_against_torch(lambda t, i: te.index_fill(t, dim, i, 0.0), lambda t, i: torch.index_fill(t, dim, i, 0.0),
+                        [x, index], dtype)
+    # a value tensor gets a gradient; torch's backward then fails on negative indices, so they are wrapped here
+    check_against_torch(lambda t, i, v: t.index_fill(dim, i, v), None, [x, index % n, np.array(1.5)], dtype)
+    check_against_torch(lambda t, i, v: (t * 1).index_fill_(dim, i, v), None, [x, index % n, np.array(1.5)], dtype)
+
+
+@DTYPES
+@EXAMPLES
 @given(data=st.data(), descending=st.booleans())
 def test_sort_and_argsort_are_stable(dtype, data, descending):
     shape, dim = data.draw(S.shape_and_dim())
@@ -201,6 +217,12 @@ ERRORS = {
     "masked_fill value dims": ("lib.ones(3).masked_fill(lib.tensor([True, False, True]), lib.ones(3))", RuntimeError,
                                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with 1 "
                                "dimension(s)."),
+    "index_fill int32 index": ("lib.ones(2, 3).index_fill(1, lib.tensor([0], dtype=lib.int32), 1.)", IndexError,
+                               "index_fill_(): Expected dtype int64 for index."),
+    "index_fill range": ("lib.ones(2, 3).index_fill(1, lib.tensor([0, 3]), 1.)", IndexError,
+                         "index 3 is out of bounds for dimension 1 with size 3"),
+    "index_fill 2-D index": ("lib.ones(2, 3).index_fill(1, lib.tensor([[0]]), 1.)", RuntimeError,
+                             "Index has to be a vector/scalar"),
     "topk k": ("lib.ones(2, 3).topk(4)", RuntimeError, "selected index k out of range"),
     "sort dim": ("lib.ones(2, 3).sort(2)", IndexError, "Dimension out of range"),
 }

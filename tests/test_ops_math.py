@@ -125,6 +125,12 @@ def test_maximum_minimum_split_ties_half_half(dtype, data):
     check_against_torch(lambda a, b: a.min(b), None, [x, y], dtype)
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_with_nan_send_the_gradient_to_both(name):
+    x, y = np.array([np.nan, 1.0, 2.0, np.nan, 3.0]), np.array([1.0, np.nan, 2.0, np.nan, -1.0])
+    check_against_torch(lambda a, b: getattr(a, name)(b), None, [x, y], "float64")
+
+
 def test_binary_math_dtypes_and_errors():
     for expr in ["lib.maximum(lib.tensor([1, 5]), lib.tensor([3., 2.]))",
                  "lib.tensor([1, 2]).atan2(lib.tensor([3, 1]))",
@@ -387,6 +393,37 @@ def test_inplace_forms_record_the_op(name, dtype):
     check_against_torch(lambda t: getattr(t * 1, name + "_")(), None, [x], dtype)
 
 
+INPLACE = ["sin_", "cos_", "tan_", "asin_", "acos_", "atan_", "sinh_", "cosh_", "log2_", "log10_", "log1p_",
+           "expm1_", "reciprocal_", "rsqrt_", "erf_", "square_", "sign_", "floor_", "ceil_", "trunc_", "fix_",
+           "sgn_", "arcsin_", "arccos_", "arctan_"]
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_each_inplace_form_against_torch(name):
+    x = np.array([[0.3, -0.6, 0.9], [-0.2, 0.5, 0.1]])
+    grad = name != "sgn_"  # torch's sgn backward hands back a ZeroTensor that cannot become numpy
+    check_against_torch(lambda t: getattr(t * 1, name)(), None, [x], "float64", requires_grad=grad)
+
+
+ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "sgn": "sign", "fix": "trunc"}
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_aliases_as_torch(alias):
+    x = np.array([0.3, -0.6, 0.0, 0.9])
+    grad = alias != "sgn"  # torch's sgn backward hands back a ZeroTensor that cannot become numpy
+    check_against_torch(lambda t: getattr(t, alias)(), None, [x], "float64", requires_grad=grad)
+    check_against_torch(*both(alias), [x], "float64", requires_grad=grad)
+
+
+def test_arctan2_ger_and_clip_as_torch():
+    x, y = np.array([0.3, -0.6, 0.0, 0.9]), np.array([1.5, 0.2, -0.7, 2.0])
+    check_against_torch(lambda a, b: te.arctan2(a, b), lambda a, b: torch.arctan2(a, b), [x, y], "float64")
+    check_against_torch(lambda a, b: a.arctan2(b), None, [x, y], "float64")
+    check_against_torch(lambda a, b: te.ger(a, b), lambda a, b: torch.ger(a, b), [x, y[:2]], "float64")
+    check_against_torch(lambda t: (t * 1).clip_(-0.5, 0.5), None, [x], "float64")
+
+
 def test_inplace_forms_keep_the_dtype_and_refuse_a_leaf():
     assert_same_tensor(te.tensor([1.5, -2.5]).round_(), torch.tensor([1.5, -2.5]).round_(), 0, 0, "round_")
     check_against_torch(lambda t: (t * 1).round_(decimals=1), None, [np.array([1.26, -2.31])], "float64")
@@ -396,3 +433,48 @@ def test_inplace_forms_keep_the_dtype_and_refuse_a_leaf():
                    "result type Float can't be cast to the desired output type Long")
     raise_the_same("lib.ones(2, requires_grad=True).sin_()", RuntimeError,
                    "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+EMPTY = ["x.sin()", "x.cumsum(1)", "x.sort(1).values", "x.topk(0, 1).values", "x.amax(0)", "x.amax(1)", "x.amax()",
+         "x.logsumexp(0)", "x.logsumexp(1)", "x.norm()", "x.norm(dim=1)", "x.norm(float('inf'), 1)",
+         "x.norm(float('-inf'))", "x.prod(1)", "x.prod()", "lib.einsum('ij->j', x)", "x.flip(1)", "x.roll(1, 1)",
+         "x.split(2, 1)", "x.chunk(2, 1)", "x.unbind(1)", "x.round()", "x.argsort(1)", "x.all(1)", "x.any()",
+         "lib.outer(lib.zeros(0), lib.ones(2))", "lib.dot(lib.zeros(0), lib.zeros(0))", "x.squeeze((0, 1))",
+         "x.index_select(1, lib.zeros(0, dtype=lib.int64))"]
+
+
+@pytest.mark.parametrize("expr", EMPTY)
+def test_empty_tensors_give_torchs_results_or_errors(expr):
+    outcomes = []
+    for lib in (te, torch):
+        try:
+            result = eval(expr, {"lib": lib, "x": lib.zeros(2, 0)})
+            outcomes.append(result if isinstance(result, (tuple, list)) else (result,))
+        except (RuntimeError, IndexError) as error:
+            outcomes.append(type(error))
+    if isinstance(outcomes[1], type):
+        assert outcomes[0] is outcomes[1], f"{expr}: {outcomes[0]} but torch raises {outcomes[1]}"
+    else:
+        assert len(outcomes[0]) == len(outcomes[1]), expr
+        for ours, theirs in zip(*outcomes):
+            assert_same_tensor(ours, theirs, 0, 0, expr)
+
+
+@pytest.mark.parametrize("expr", ["x.flip(0)", "x.roll(0, 0)", "x.roll(1, 1)"])
+def test_results_that_are_copies_in_torch_are_copies_here(expr):
+    # numpy would hand back a view for flip; torch returns a new tensor, so writing it leaves x alone
+    for lib in (te, torch):
+        x = lib.ones(2, 2, requires_grad=True)
+        out = eval(expr, {"lib": lib, "x": x})
+        out.mul_(3)
+        assert x.detach().tolist() == [[1.0, 1.0], [1.0, 1.0]], (lib.__name__, expr)
+
+
+def test_einsum_always_returns_a_new_tensor():
+    # Deliberate difference: torch's einsum returns a view for a pure transpose or diagonal ("ij->ji",
+    # "ii->i"); the engine's is always a copy (Einsum.is_view is False), so writing it leaves x alone.
+    x = te.ones(2, 2)
+    out = te.einsum("ij->ji", x)
+    out.mul_(3)
+    assert x.tolist() == [[1.0, 1.0], [1.0, 1.0]] and not type(
+        te.einsum("ij->ji", te.ones(2, 2, requires_grad=True)).grad_fn).is_view

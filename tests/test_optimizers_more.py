@@ -176,7 +176,8 @@ def test_a_bad_gradient_stops_the_step_before_any_change(name, bad):
     train(tg, edu, opt, 2)
     edu(tg.tensor(np.ones((2, 5)))).sum().backward()
     last = list(edu.parameters())[-1]  # parameter 3, the bias of shape (3,)
-    last.grad = tg.Tensor._make(np.ones((4,)) if bad == "shape" else np.ones((3,), np.float32))
+    # `.grad = ...` refuses a wrong shape or dtype (as torch does); `.grad.data = ...` still gets one through
+    last.grad.data = tg.Tensor._make(np.ones((4,)) if bad == "shape" else np.ones((3,), np.float32))
     weights = [p.detach().numpy().copy() for p in edu.parameters()]
     state = copy.deepcopy(opt.state_dict())
     expected = (r"\(4,\) and dtype float64, but the parameter has shape \(3,\)" if bad == "shape"

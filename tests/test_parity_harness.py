@@ -27,7 +27,8 @@ import pytest
 import torch
 
 import tinygrad_edu
-from helpers import _leaves, check_against_torch
+from helpers import check_against_torch
+from tinygrad_edu.testing import _leaves
 from strategies import with_layout
 
 EDU = SimpleNamespace(t=tinygrad_edu, F=tinygrad_edu.nn.functional, nn=tinygrad_edu.nn)

@@ -82,8 +82,8 @@ MISSING = [  # (program, the one line it must end with)
      "tinygrad_edu has no torch.nn.TransformerEncoderLayer yet"),
     ("import torch\nprint('started')\nimport torch.distributions as D\n",
      "tinygrad_edu has no torch.distributions yet"),
-    ("import torch\nprint('started')\nfrom torchvision.models import resnet18\n",
-     "tinygrad_edu has no torchvision.models yet"),
+    ("import torch\nprint('started')\nfrom torchvision.models import resnet50\n",
+     "tinygrad_edu has no torchvision.models.resnet50 yet"),
     ("import torch\nprint('started')\nm, e = torch.zeros(3).frexp()\n", "tinygrad_edu has no torch.Tensor.frexp yet"),
     ("import torch\nprint('started')\ntorch.ops.aten.add\n", "tinygrad_edu has no torch.ops yet"),
 ]

@@ -27,8 +27,8 @@ from .functions import (abs, add, argmax, argmin, cat, clamp, clip, clone, detac
                         softmax, sqrt, squeeze, stack, sub, sum, t, tanh, transpose, unsqueeze, view_copy, where)
 from .functions import (acos, addmm, all, allclose, amax, amin, any, arccos, arcsin, arctan, arctan2, argsort, asin,
                         atan, atan2, bmm, ceil, chunk, cos, cosh, cumsum, dot, einsum, erf, expm1, fix, flip, floor,
-                        gather, ger, index_select, isclose, isfinite, isinf, isnan, log1p, log2, log10, logsumexp,
-                        masked_fill, maximum, minimum, mm, norm, outer, prod, reciprocal, roll, round, rsqrt,
+                        gather, ger, index_fill, index_select, isclose, isfinite, isinf, isnan, log1p, log2, log10,
+                        logsumexp, masked_fill, maximum, minimum, mm, norm, outer, prod, reciprocal, roll, round, rsqrt,
                         scatter, scatter_add, sgn, sign, sin, sinh, sort, split, square, tan, topk, trunc, unbind)
 from .serialization import load, save
 from .random import Generator, default_generator, initial_seed, manual_seed, seed

@@ -9,6 +9,8 @@
 * with grad mode on, an in-place op is refused on a leaf that requires grad and on a view of one;
 * otherwise, when the op needs a gradient, it is recorded: the tensor takes over a new graph node
   whose input is its old one; through a view, the view's base takes over the node instead.
+
+Assigning ``x.grad`` is checked here too (shape and dtype must match, as in PyTorch).
 """
 from __future__ import annotations
 
@@ -65,6 +67,26 @@ class InPlace:
         else:
             base, outer = source._view_of
             self._view_of = (base, lambda a: view_fn(outer(a)))
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        """Only None or a tensor of this tensor's shape and dtype, as PyTorch checks."""
+        if value is not None:
+            if not dtypes.has_engine_dtype(value):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__module__}.{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                                   f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
+        self._grad = value
 
     def _apply_inplace(self, fn, *args, **kwargs):
         """Change ``self`` in place to ``fn(self, *args, **kwargs)`` and return ``self``.
@@ -279,6 +301,9 @@ class InPlace:
     def masked_fill_(self, mask, value):
         """``masked_fill`` in place; unlike it, the mask must broadcast to self's shape."""
         return self._apply_inplace(type(self).masked_fill, mask, value)
+
+    def index_fill_(self, dim: int, index, value):
+        return self._apply_inplace(type(self).index_fill, dim, index, value)
 
     def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
         return self._apply_inplace(type(self).scatter, dim, index, src, value=value, reduce=reduce)

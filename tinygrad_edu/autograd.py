@@ -49,14 +49,15 @@ class Function:
     is_view = False  # True for ops whose result may share the input's memory (reshape, slicing...)
 
     _checks = ()  # (version counter, version, tensor or None for the output, array) per saved array
+    _saved = ()  # what forward saved (set per op by save_for_backward)
+    _freed = False  # True once backward has released _saved
 
     def __init__(self, inputs):
         self.inputs = inputs  # the Tensor arguments of forward, in order (for shapes and dtypes)
-        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        # list comprehensions, not tuple(generator): this runs once per op, and generators cost more
+        self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         # where each input's gradient goes: the op that made it, or the leaf itself
-        self.parents = tuple(t if t.grad_fn is None else t.grad_fn for t in inputs)
-        self._saved = ()
-        self._freed = False
+        self.parents = tuple([t if t.grad_fn is None else t.grad_fn for t in inputs])
 
     def save_for_backward(self, *arrays) -> None:
         self._saved = arrays
@@ -190,12 +191,15 @@ def _topological_order(root) -> list:
 
 def _fit_gradient(grad: np.ndarray, tensor, fn: Function) -> np.ndarray:
     """Bring an op's gradient to its input's shape and dtype, or fail naming the op."""
-    shape = tensor.array.shape
+    array = tensor.array
+    if grad.shape == array.shape and grad.dtype == array.dtype:  # the common case: nothing to fit
+        return grad
+    shape = array.shape
     if fn.broadcasts:
         grad = sum_to_shape(grad, shape)
     if grad.shape != shape:
         raise AssertionError(f"{fn.name} returned a gradient of shape {grad.shape} for an input of shape {shape}")
-    return grad.astype(tensor.array.dtype, copy=False)
+    return grad.astype(array.dtype, copy=False)
 
 
 def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
@@ -232,10 +236,9 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             sole = _COUNTS_REFS and grad.base is None and grad.flags.writeable and sys.getrefcount(grad) == 2
             node._accumulate(grad if sole else grad.copy())
             continue
-        fn = node
-        _send_back(fn, grad, grads)
+        _send_back(node, grad, grads)
         if not retain_graph:
-            fn.free()
+            node.free()
 
 
 # getrefcount counts every reference on CPython up to 3.13; later versions may skip borrowed ones
@@ -244,8 +247,7 @@ _COUNTS_REFS = sys.implementation.name == "cpython" and sys.version_info < (3, 1
 
 
 def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
-    """Add ``fn``'s gradients for its inputs into ``grads``, keyed by the id of the node each input was
-    when ``fn`` was recorded (``fn.parents``)."""
+    """Add ``fn``'s gradients for its inputs into ``grads`` (keyed by the id of the node each goes to)."""
     input_grads = type(fn).backward(fn, grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)

@@ -87,7 +87,7 @@ def to_device(a, device):
 
 def _cupy(op: str):
     """The cupy module; a RuntimeError naming ``op`` and the reason when the GPU path can't run."""
-    reason = cuda.unavailable_reason()
+    reason = cuda.kernels_unavailable_reason()
     if reason is not None:
         raise RuntimeError(f"{op}: CUDA is not available: {reason}")
     import cupy

@@ -61,9 +61,12 @@ def get_default_dtype() -> dtype:
 
 def from_numpy_dtype(np_dtype) -> dtype:
     """The engine dtype stored as ``np_dtype``; a TypeError for kinds we do not support."""
+    d = _BY_NUMPY.get(np_dtype)  # an array's own dtype object: found without building np.dtype (every op asks)
+    if d is not None:
+        return d
     try:
         return _BY_NUMPY[np.dtype(np_dtype)]
-    except KeyError:
+    except (KeyError, TypeError):
         raise TypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported "
                         "types are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
 

@@ -374,6 +374,10 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return input.masked_fill(mask, value)
 
 
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    return input.index_fill(dim, index, value)
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     return input.sort(dim, descending, stable=stable)
 

@@ -9,7 +9,7 @@ it for ``backward()``; the rest compute directly on the array (comparisons, ``ar
 Read top to bottom: state and graph recording, then the differentiable methods: arithmetic,
 elementwise math, reductions, shape ops and indexing. The methods that record no graph are
 inherited, each group from its own small module: comparisons and ``argmax`` (``_compare.py``),
-in-place ops and ``x += y`` (``_inplace.py``), values in and out and ``.to(dtype)``
+in-place ops, ``x += y`` and ``.grad`` (``_inplace.py``), values in and out and ``.to(dtype)``
 (``_convert.py``); printing is in ``_tensor_str.py``. docs/core_walk.md gives a reading order.
 """
 from __future__ import annotations
@@ -77,26 +77,6 @@ class Tensor(Comparisons, InPlace, Conversions):
                                "use a computed variable in a subgraph that doesn't require differentiation "
                                "use var_no_grad = var.detach().")
         self._requires_grad = bool(value)
-
-    @property
-    def grad(self) -> "Tensor | None":
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: "Tensor | None") -> None:
-        """Only None or a tensor of this tensor's shape and dtype, as PyTorch checks."""
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                                f"{type(value).__module__}.{type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
-                                   f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
-                                   "tensor are the same size")
-            if value.dtype is not self.dtype:
-                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
-                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
-        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
@@ -212,6 +192,11 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _binary(self, op, other, reverse: bool = False, dtype=None) -> "Tensor":
         """Promote both operands to one dtype (Python numbers become constants), then apply ``op``."""
+        if dtype is None and type(other) in (float, int) and self.array.dtype.kind == "f":
+            # the commonest call, x * 0.5 on a float tensor: a Python number takes the tensor's dtype
+            # (PyTorch's rule), so the promotion search below is skipped
+            b = Tensor._make(np.asarray(other, dtype=self.array.dtype))
+            return op.apply(b, self) if reverse else op.apply(self, b)
         if isinstance(other, (np.ndarray, list, tuple)):
             other = Tensor._make(to_array(other))
         dtype = dtype or dtypes.result_type(self, other)
@@ -588,9 +573,13 @@ class Tensor(Comparisons, InPlace, Conversions):
 
     def _amax(self, dim, keepdim: bool, largest: bool) -> "Tensor":
         dims = (self._dims(dim) or None) if self.ndim else None
-        if self.numel() == 0 and (dims is None or any(self.shape[d] == 0 for d in dims)):
-            raise IndexError(f"{'amax' if largest else 'amin'}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0.")
+        name = "amax" if largest else "amin"
+        if self.numel() == 0 and dims is None:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        for d in dims or ():
+            if self.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         return reduce.Amax.apply(self, dims, keepdim, largest)
 
     def prod(self, dim: int | None = None, keepdim: bool = False, dtype=None) -> "Tensor":
@@ -607,8 +596,8 @@ class Tensor(Comparisons, InPlace, Conversions):
         constant, so the gradient is exactly softmax(x))."""
         x = self._float()
         dims = (self._dims(dim) or None) if self.ndim else None
-        m = x.detach().amax(dims or (), keepdim=True)
-        m = Tensor._make(np.where(np.isinf(m.array), 0, m.array))  # all -inf (or an inf): no shift
+        m = np.max(x.array, axis=dims, keepdims=True, initial=-np.inf)
+        m = Tensor._make(np.where(np.isinf(m), 0, m).astype(x.array.dtype))  # all -inf, an inf, or empty: no shift
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims if dims is not None else tuple(range(self.ndim)))
 
@@ -628,6 +617,12 @@ class Tensor(Comparisons, InPlace, Conversions):
         if p == 1:
             return x.abs().sum(dims, keepdim)
         if p in (float("inf"), float("-inf")):
+            empty = [d for d in dims or () if self.shape[d] == 0]
+            if empty or self.numel() == 0:
+                where = f"the dimension {empty[0]}because this dimension is empty and" if empty else \
+                    "an empty tensor because"
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on {where} the operation "
+                                   "does not have an identity")
             return x.abs()._amax(dims or (), keepdim, largest=p > 0)
         return reduce.Norm.apply(x, p, dims, keepdim)
 
@@ -774,7 +769,7 @@ class Tensor(Comparisons, InPlace, Conversions):
                                    f"tensor's size at dimension {d}), but got split_sizes={sizes}")
         else:
             step = int(split_size_or_sections)
-            sizes = [min(step, n - i) for i in range(0, n, step)] if step > 0 else [n]
+            sizes = [min(step, n - i) for i in range(0, n, step)] if step > 0 and n else [n]
         bounds = np.cumsum([0] + sizes)
         return tuple(self[(slice(None),) * d + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
 
@@ -783,7 +778,9 @@ class Tensor(Comparisons, InPlace, Conversions):
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.shape[wrap_dim(dim, self.ndim)]
-        return self.split(max(-(-n // chunks), 1), dim)
+        if n == 0:  # PyTorch gives ``chunks`` empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
         """The slices along ``dim``, that dim removed."""
@@ -877,6 +874,23 @@ class Tensor(Comparisons, InPlace, Conversions):
             value = Tensor._make(np.asarray(value).astype(self.array.dtype))
         broadcast_shape(mask.shape, self.shape)  # PyTorch names the mask "a"
         return binary.Where.apply(mask.array, value, self)
+
+    def index_fill(self, dim: int, index: "Tensor", value) -> "Tensor":
+        """self with the slices ``index`` names along ``dim`` (negative: from the end) set to ``value``,
+        a number or a 0-dim tensor (which gets a gradient): ``masked_fill`` with a mask along ``dim``."""
+        if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        if index.ndim > 1:
+            raise RuntimeError("Index has to be a vector/scalar")
+        d = wrap_dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        bad = (index.array < -n) | (index.array >= n)
+        if bad.any():
+            raise IndexError(f"index {index.array[bad].flat[0]} is out of bounds for dimension {d} with size {n}")
+        picked = np.zeros(n, dtype=bool)
+        picked[index.array % n] = True
+        mask = picked.reshape([n if i == d else 1 for i in range(self.ndim)])
+        return self.masked_fill(Tensor._make(mask), value)
 
     def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False):
         """(values, indices) sorted along ``dim``; equal values keep their order (a stable sort)."""

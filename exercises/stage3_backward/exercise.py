@@ -7,9 +7,11 @@ from tinygrad_edu.autograd import _fit_gradient as fit_gradient  # noqa: F401  (
 
 
 def topological_order(root) -> list:
-    """Every tensor reachable from ``root`` through ``t.grad_fn.inputs`` that requires grad
-    (``root`` included), each exactly once and before all the tensors it was computed from.
-    No recursion."""
+    """Every graph node reachable from ``root`` (a Function, i.e. some ``tensor.grad_fn``, or a
+    leaf tensor), each exactly once and before the nodes it was computed from (consumers first).
+    A Function's inputs are reached through ``fn.parents`` (for each input, the node it had when
+    the op ran: its ``grad_fn``, or the input itself for a leaf), skipping those where
+    ``fn.needs_input_grad`` is False. No recursion."""
     raise NotImplementedError("topological_order: an iterative depth-first search with your own stack")
 
 
@@ -19,4 +21,5 @@ def backward(tensor, gradient=None) -> None:
     ones (``tensor`` must then hold one element)."""
     seed = np.ones(tensor.shape, dtype=tensor.array.dtype) if gradient is None else np.asarray(
         getattr(gradient, "array", gradient), dtype=tensor.array.dtype)
-    raise NotImplementedError("backward: walk topological_order(tensor), call each grad_fn's backward, add up")
+    raise NotImplementedError("backward: walk topological_order(tensor.grad_fn), call each Function's backward, "
+                              "add up per parent node")

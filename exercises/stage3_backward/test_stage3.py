@@ -58,14 +58,14 @@ def test_the_order_puts_consumers_first(impl):
     x, w = leaves(tinygrad_edu, rng.standard_normal((2, 2)), rng.standard_normal((2, 2)))
     h = x @ w
     out = (h * h + h.exp()).sum()
-    order = impl.topological_order(out)
-    assert len(order) == len({id(t) for t in order}), "each tensor once"
-    position = {id(t): k for k, t in enumerate(order)}
-    assert {id(out), id(h), id(x), id(w)} <= set(position)
-    for t in order:
-        for parent in (t.grad_fn.inputs if t.grad_fn else []):
-            if parent.requires_grad:
-                assert position[id(t)] < position[id(parent)], "a tensor before the tensors it was made from"
+    order = impl.topological_order(out.grad_fn)
+    assert len(order) == len({id(node) for node in order}), "each node once"
+    position = {id(node): k for k, node in enumerate(order)}
+    assert {id(out.grad_fn), id(h.grad_fn), id(x), id(w)} <= set(position)
+    for node in order:
+        for parent, needed in zip(getattr(node, "parents", ()), getattr(node, "needs_input_grad", ())):
+            if needed:
+                assert position[id(node)] < position[id(parent)], "a node before the nodes it was made from"
 
 
 def test_a_long_chain_needs_no_recursion(impl):

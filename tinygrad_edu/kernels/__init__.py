@@ -25,7 +25,7 @@ numba's thread pool).
 """
 import os
 
-from . import adam, conv, pool
+from . import adam, conv, pool, relu, softmax
 
 _PATHS = ("numba", "numpy")
 _path = None
@@ -119,3 +119,23 @@ def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, ma
     """
     impl = adam.adam_update_numba if _path == "numba" else adam.adam_update_numpy
     impl(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)
+
+
+def relu_forward(x):
+    """z = max(x, 0) with PyTorch's rules for -0.0 and NaN (see ``relu.py``); z like x."""
+    impl = relu.relu_forward_numba if _path == "numba" and x.dtype.kind == "f" and x.itemsize >= 4 \
+        else relu.relu_forward_numpy
+    return impl(x)
+
+
+def relu_backward(grad, z):
+    """dL/dx = dL/dz where z > 0, else 0 (NaN z passes its gradient, as in PyTorch); like z."""
+    impl = relu.relu_backward_numba if _path == "numba" and z.dtype.kind == "f" and z.itemsize >= 4 \
+        else relu.relu_backward_numpy
+    return impl(grad, z)
+
+
+def log_softmax_rows(x):
+    """log_softmax along dim 1 of a C-contiguous (M, C) float array, C >= 1 (see ``softmax.py``)."""
+    impl = softmax.log_softmax_rows_numba if _path == "numba" and x.itemsize >= 4 else softmax.log_softmax_rows_numpy
+    return impl(x)

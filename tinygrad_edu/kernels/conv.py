@@ -49,8 +49,10 @@ def dtype_name(dtype) -> str:
 
 
 def _check_array(a, what: str, op: str) -> None:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: expected {what} to be a numpy array, but got {type(a).__name__}")
+    """Anything with .shape, .dtype and .ndim: numpy, CuPy, numba's device arrays (the CUDA wrappers'
+    inputs) pass; the checks read only those, never the numbers, so a GPU array stays where it is."""
+    if not all(hasattr(a, name) for name in ("shape", "dtype", "ndim")):
+        raise TypeError(f"{op}: expected {what} to be a numpy array or a GPU array, but got {type(a).__name__}")
 
 
 def _check_ints(values, n: int, what: str, op: str) -> tuple:
@@ -106,7 +108,7 @@ def check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int: boo
     if C != Cg * groups:
         raise RuntimeError(f"conv2d: Given groups={groups}, weight of size {list(w.shape)}, expected "
                            f"input{list(x.shape)} to have {Cg * groups} channels, but got {C} channels instead")
-    if b is not None and b.shape != (F,):
+    if b is not None and tuple(b.shape) != (F,):
         raise RuntimeError(f"conv2d: Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {F} "
                            f"elements, but got bias of size {list(b.shape)} instead")
     eh, ew = dh * (KH - 1) + 1, dw * (KW - 1) + 1
@@ -121,7 +123,7 @@ def check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_i
     OH, OW = check_conv2d_args(x, w, None, stride, padding, dilation, groups, allow_int)
     _check_array(grad_out, "grad_output", "conv2d backward")
     expected = (x.shape[0], w.shape[0], OH, OW)
-    if grad_out.shape != expected:
+    if tuple(grad_out.shape) != expected:
         raise RuntimeError(f"conv2d backward: expected grad_output of size {list(expected)} (the output's), but got "
                            f"{list(grad_out.shape)}, for input {list(x.shape)} and weight {list(w.shape)}")
     if grad_out.dtype != x.dtype:

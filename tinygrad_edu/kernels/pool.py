@@ -125,14 +125,18 @@ def check_max_pool2d_grad(grad_out, argmax, x_shape) -> None:
     op = "max_pool2d backward"
     _check_array(argmax, "indices", op)
     x_shape = _check_ints(tuple(x_shape), 4, "the input's shape", op)
-    if argmax.dtype != np.int64 or argmax.ndim != 4 or argmax.shape[:2] != x_shape[:2]:
+    if argmax.dtype != np.int64 or argmax.ndim != 4 or tuple(argmax.shape[:2]) != x_shape[:2]:
         raise RuntimeError(f"{op}: expected int64 indices of size [N, C, OH, OW] for input {list(x_shape)}, but "
                            f"got {dtype_name(argmax.dtype)} indices of size {list(argmax.shape)}")
     check_pool2d_grad(op, grad_out, argmax.shape, x_shape)
     plane = x_shape[2] * x_shape[3]
-    if argmax.size and (argmax.min() < 0 or argmax.max() >= plane):
-        raise RuntimeError(f"{op}: indices must lie in [0, {plane}) for input {list(x_shape)}, but got values in "
-                           f"[{argmax.min()}, {argmax.max()}]")
+    if argmax.size:
+        # a numba device array has no min(); CuPy's min() stays on the GPU and int() brings one number back
+        values = argmax if hasattr(argmax, "min") else argmax.copy_to_host()
+        low, high = int(values.min()), int(values.max())
+        if low < 0 or high >= plane:  # the backward would write outside dx
+            raise RuntimeError(f"{op}: indices must lie in [0, {plane}) for input {list(x_shape)}, but got values "
+                               f"in [{low}, {high}]")
 
 
 def _first_real(start, dilation):

@@ -38,11 +38,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         rows = int(np.prod(input.shape[:-1]))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    out_shape = [int(np.prod(input.shape[:-1])), weight.shape[0]]
     if bias is not None and bias.shape != (weight.shape[0],) and (bias.ndim > 1 or bias.numel() != 1):
         raise RuntimeError(f"The expanded size of the tensor ({weight.shape[0]}) must match the existing size "
                            f"({bias.shape[-1] if bias.ndim else 1}) at non-singleton dimension 1.  Target sizes: "
-                           f"{out_shape}.  Tensor sizes: {list(bias.shape)}")
+                           f"{[int(np.prod(input.shape[:-1])), weight.shape[0]]}.  Tensor sizes: {list(bias.shape)}")
     dtype = dtypes.result_type(input, weight)
     b = bias.to(dtype) if bias is not None else None
     return LinearOp.apply(input.to(dtype), weight.to(dtype), b)
@@ -264,8 +263,8 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 
 
 # ---------------------------------------------------------------------------- activations
-# Each is one op in ``ops/activation.py``; ``inplace=True`` is accepted for PyTorch's sake and
-# honoured only where no graph is recorded (the engine has no in-place autograd).
+# Each is one op in ``ops/activation.py``; ``inplace=True`` writes the result into the input
+# through ``Tensor._apply_inplace``, recorded in the graph as PyTorch records it (docs/inplace.md).
 
 def _floating(input: Tensor, fn: str) -> Tensor:
     if not input.dtype.is_floating_point:
@@ -273,28 +272,24 @@ def _floating(input: Tensor, fn: str) -> Tensor:
     return input
 
 
-def _activate(input: Tensor, out: Tensor, inplace: bool, fn: str) -> Tensor:
-    if not inplace:
-        return out
-    if out.requires_grad:
-        raise RuntimeError(f"tinygrad_edu has no in-place autograd: call {fn}(..., inplace=False) on a tensor "
-                           "that requires grad")
-    return input.copy_(out)
+def _activate(input: Tensor, fn, inplace: bool) -> Tensor:
+    """``fn(input)``, or with ``inplace`` the same values written into ``input`` (returned)."""
+    return input._apply_inplace(fn) if inplace else fn(input)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0): the tensor method, with PyTorch's ``inplace`` flag."""
-    return _activate(input, input.relu(), inplace, "relu")
+    return _activate(input, Tensor.relu, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x."""
-    return _activate(input, act.LeakyRelu.apply(_floating(input, "leaky_relu"), negative_slope), inplace, "leaky_relu")
+    return _activate(input, lambda x: act.LeakyRelu.apply(_floating(x, "leaky_relu"), negative_slope), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (e^x - 1)."""
-    return _activate(input, act.Elu.apply(_floating(input, "elu"), alpha), inplace, "elu")
+    return _activate(input, lambda x: act.Elu.apply(_floating(x, "elu"), alpha), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -306,7 +301,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return _activate(input, act.Silu.apply(_floating(input, "silu")), inplace, "silu")
+    return _activate(input, lambda x: act.Silu.apply(_floating(x, "silu")), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -318,7 +313,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """x clamped to [min_val, max_val]; the gradient is 0 outside and at the bounds."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _activate(input, act.Hardtanh.apply(input, min_val, max_val), inplace, "hardtanh")
+    return _activate(input, lambda x: act.Hardtanh.apply(x, min_val, max_val), inplace)
 
 
 # ---------------------------------------------------------------------------- losses
@@ -471,20 +466,20 @@ def _class_rows(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
     (N, d1, ..., dk) (K-dimensional, as in segmentation): the class dim moves last and the rest
     flattens, so one op serves every case. Errors are PyTorch's.
     """
-    if input.ndim == 0:
+    shape, target_shape = input.array.shape, target.array.shape  # numpy's tuples: cheaper than Size
+    if not shape:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    if input.ndim > 1:
-        batch = target.shape[0] if target.ndim else 0
-        if batch != input.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
-        if target.ndim == 0:
+    if len(shape) > 1:
+        batch = target_shape[0] if target_shape else 0
+        if batch != shape[0]:
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({batch}).")
+        if not target_shape:
             raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    if input.ndim <= 2 and target.ndim > 1:
+    if len(shape) <= 2 and len(target_shape) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if input.ndim > 2 and tuple(target.shape) != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    if target.dtype not in (dtypes.int64, dtypes.uint8):
+    if len(shape) > 2 and target_shape != shape[:1] + shape[2:]:
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got {list(target_shape)}")
+    if target.array.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
     if input.ndim == 1 and target.numel() != 1:
         raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.numel()}")
@@ -509,14 +504,20 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
-    labels = labels.astype(np.int64)
+    labels = labels.astype(np.int64, copy=False)
     counted = labels != ignore_index
-    bad = counted & ((labels < 0) | (labels >= classes))
-    if bad.any():
+    everyone = counted.all()  # the common case, no ignored target: fewer passes below
+    safe = labels if everyone else np.where(counted, labels, 0)
+    if len(safe) and (safe.min() < 0 or safe.max() >= classes):
+        bad = counted & ((labels < 0) | (labels >= classes))
         raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
-    safe = np.where(counted, labels, 0)
-    w = weight.array[safe] if weight is not None else np.ones(len(labels), dtype=rows.array.dtype)
-    loss = NLLLossOp.apply(rows, safe, (w * counted).astype(rows.array.dtype), reduction)
+    dtype = rows.array.dtype
+    if weight is None:
+        w = counted.astype(dtype)
+    else:
+        w = weight.array[safe].astype(dtype, copy=False)
+        w = w if everyone else w * counted
+    loss = NLLLossOp.apply(rows, safe, w, reduction)
     return loss.reshape(target.shape) if reduction == "none" else loss
 
 

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..ops import binary, conv, linalg, movement, reduce, softmax, unary
+from ..ops import activation, binary, conv, linalg, movement, reduce, softmax, unary
 from ..tensor import Tensor
 from .trace import Op, needed, trace
 
@@ -400,6 +400,104 @@ def _max_pool2d(b, op, name, outs):
            pads=[ph, pw, ph, pw], dilations=list(dilation), ceil_mode=int(ceil_mode))
 
 
+def _scalar(b, op: Op, name: str, value) -> str:
+    """A constant scalar in the dtype of the op's first input (ONNX's binary ops take one dtype)."""
+    return b.const(np.array(value, op.inputs[0].array.dtype), name)
+
+
+def _leaky_relu(b, op, name, outs):
+    b.node("LeakyRelu", [b.value(op.inputs[0])], outs, name, alpha=float(op.fn.slope))
+
+
+def _elu(b, op, name, outs):
+    b.node("Elu", [b.value(op.inputs[0])], outs, name, alpha=float(op.fn.alpha))
+
+
+def _hardtanh(b, op, name, outs):
+    lo, hi = op.fn.bounds
+    b.node("Clip", [b.value(op.inputs[0]), _scalar(b, op, f"{name}_min", lo), _scalar(b, op, f"{name}_max", hi)],
+           outs, name)
+
+
+def _silu(b, op, name, outs):
+    """silu(x) = x * sigmoid(x): ONNX has no SiLU node."""
+    x = b.value(op.inputs[0])
+    b.node("Sigmoid", [x], [f"{name}_sigmoid"], f"{name}_sigmoid")
+    b.node("Mul", [x, f"{name}_sigmoid"], outs, name)
+
+
+def _gelu(b, op, name, outs):
+    """The Gelu node from opset 20; before it, its formula: x/2 (1 + erf(x / sqrt 2)), or with
+    approximate="tanh", x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x, approximate = b.value(op.inputs[0]), op.fn.approximate
+    if b.opset >= 20:
+        b.node("Gelu", [x], outs, name, approximate=approximate)
+        return
+    half = f"{name}_half_x"
+    b.node("Mul", [x, _scalar(b, op, f"{name}_half", 0.5)], [half], half)
+    if approximate == "tanh":
+        b.node("Mul", [x, x], [f"{name}_x2"], f"{name}_x2")
+        b.node("Mul", [f"{name}_x2", x], [f"{name}_x3"], f"{name}_x3")
+        b.node("Mul", [f"{name}_x3", _scalar(b, op, f"{name}_kappa", 0.044715)], [f"{name}_kx3"], f"{name}_kx3")
+        b.node("Add", [x, f"{name}_kx3"], [f"{name}_inner"], f"{name}_inner")
+        b.node("Mul", [f"{name}_inner", _scalar(b, op, f"{name}_beta", np.sqrt(2 / np.pi))], [f"{name}_u"],
+               f"{name}_u")
+        b.node("Tanh", [f"{name}_u"], [f"{name}_s"], f"{name}_s")
+    else:
+        b.node("Div", [x, _scalar(b, op, f"{name}_sqrt2", np.sqrt(2))], [f"{name}_u"], f"{name}_u")
+        b.node("Erf", [f"{name}_u"], [f"{name}_s"], f"{name}_s")
+    b.node("Add", [f"{name}_s", _scalar(b, op, f"{name}_one", 1)], [f"{name}_1s"], f"{name}_1s")
+    b.node("Mul", [half, f"{name}_1s"], outs, name)
+
+
+def _softplus(b, op, name, outs):
+    """x where beta x > threshold, else log(1 + e^(beta x)) / beta: ONNX's Softplus is the beta = 1
+    curve with no threshold, so the scaling and the switch are nodes of their own."""
+    x, beta, threshold = b.value(op.inputs[0]), op.fn.beta, op.fn.threshold
+    bx = x
+    if beta != 1:
+        bx = f"{name}_bx"
+        b.node("Mul", [x, _scalar(b, op, f"{name}_beta", beta)], [bx], bx)
+    curve = f"{name}_curve"
+    b.node("Softplus", [bx], [curve], curve)
+    if beta != 1:
+        b.node("Div", [curve, _scalar(b, op, f"{name}_beta_div", beta)], [f"{name}_scaled"], f"{name}_scaled")
+        curve = f"{name}_scaled"
+    b.node("Greater", [bx, _scalar(b, op, f"{name}_threshold", threshold)], [f"{name}_linear"], f"{name}_linear")
+    b.node("Where", [f"{name}_linear", x, curve], outs, name)
+
+
+def _avg_pool2d(b, op, name, outs):
+    kernel, stride, (ph, pw), ceil_mode, count_include_pad, divisor_override = op.fn.options
+    if divisor_override is not None:
+        raise NotImplementedError("ONNX export of op 'AvgPool2d' with divisor_override is not supported")
+    x = op.inputs[0]
+    if ceil_mode:
+        # torch drops a last window that would start in the right-hand padding; ONNX's output size,
+        # ceil((n + 2p - k) / s) + 1, keeps it (runtimes differ), so export only where the two agree
+        onnx_size = tuple(-(-(n + 2 * p - k) // s) + 1 for n, p, k, s in zip(x.shape[2:], (ph, pw), kernel, stride))
+        if onnx_size != tuple(op.outputs[0].shape[2:]) or b.dynamic(x) & {2, 3}:
+            raise NotImplementedError("ONNX export of op 'AvgPool2d' with ceil_mode=True is not supported where "
+                                      "the last window would start in the padding, or H or W is dynamic")
+    b.node("AveragePool", [b.value(x)], outs, name, kernel_shape=list(kernel), strides=list(stride),
+           pads=[ph, pw, ph, pw], count_include_pad=int(count_include_pad), ceil_mode=int(ceil_mode))
+
+
+def _adaptive_avg_pool2d(b, op, name, outs):
+    """(1, 1): GlobalAveragePool, whatever H and W; a size that divides H and W evenly: windows of
+    H/OH x W/OW that do not overlap, an AveragePool. Others have windows of varying size."""
+    x, (OH, OW) = op.inputs[0], op.outputs[0].shape[2:]
+    H, W = x.shape[2:]
+    if (OH, OW) == (1, 1):
+        b.node("GlobalAveragePool", [b.value(x)], outs, name)
+    elif H % OH == 0 and W % OW == 0 and not b.dynamic(x) & {2, 3}:
+        kernel = [H // OH, W // OW]
+        b.node("AveragePool", [b.value(x)], outs, name, kernel_shape=kernel, strides=kernel)
+    else:
+        raise NotImplementedError(f"ONNX export of op 'AdaptiveAvgPool2d' from {H}x{W} to {OH}x{OW} is not "
+                                  "supported (only to 1x1, or to a size that divides the input's)")
+
+
 _CONVERTERS = {
     binary.Add: _same("Add"), binary.Sub: _same("Sub"), binary.Mul: _same("Mul"), binary.Div: _same("Div"),
     binary.Pow: _same("Pow"), binary.Where: _same("Where"),
@@ -410,5 +508,8 @@ _CONVERTERS = {
     movement.Reshape: _reshape, movement.Permute: _permute, movement.Expand: _expand, movement.Cat: _cat,
     linalg.MatMul: _same("MatMul"), linalg.Linear: _linear,
     softmax.Softmax: _softmax("Softmax"), softmax.LogSoftmax: _softmax("LogSoftmax"),
-    conv.Conv2d: _conv2d, conv.MaxPool2d: _max_pool2d,
+    conv.Conv2d: _conv2d, conv.MaxPool2d: _max_pool2d, conv.AvgPool2d: _avg_pool2d,
+    conv.AdaptiveAvgPool2d: _adaptive_avg_pool2d,
+    activation.LeakyRelu: _leaky_relu, activation.Elu: _elu, activation.Gelu: _gelu, activation.Silu: _silu,
+    activation.Softplus: _softplus, activation.Hardtanh: _hardtanh,
 }

@@ -9,13 +9,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])  # numpy has no erf; libm's, element by element
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    """The error function erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt, in x's dtype."""
-    return _erf(x).astype(x.dtype, copy=False)
+from .unary import erf
 
 
 class LeakyRelu(Function):

@@ -143,7 +143,8 @@ class ClampBounds(Function):
 class Maximum(Function):
     """z = max(x, y), elementwise.   dz/dx = 1 where x > y, dz/dy = 1 where y > x; a tie gives each 1/2
 
-    Splitting a tie evenly is PyTorch's rule; a nan in either input makes z nan.
+    Splitting a tie evenly is PyTorch's rule; where a nan makes x and y incomparable, z is nan and
+    both get the whole gradient, as in PyTorch.
     """
     broadcasts = True
 
@@ -155,12 +156,16 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = np.where(x == y, 0.5, (x > y).astype(grad.dtype)).astype(grad.dtype)
-        return grad * share, grad * (1 - share)
+        tie = x == y
+        return (grad * np.where(tie, 0.5, ~(x < y)).astype(grad.dtype),
+                grad * np.where(tie, 0.5, ~(x > y)).astype(grad.dtype))
 
 
 class Minimum(Function):
-    """z = min(x, y), elementwise.   dz/dx = 1 where x < y, dz/dy = 1 where y < x; a tie gives each 1/2"""
+    """z = min(x, y), elementwise.   dz/dx = 1 where x < y, dz/dy = 1 where y < x; a tie gives each 1/2
+
+    As for maximum, a nan in x or y sends the whole gradient to both.
+    """
     broadcasts = True
 
     @staticmethod
@@ -171,8 +176,9 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = np.where(x == y, 0.5, (x < y).astype(grad.dtype)).astype(grad.dtype)
-        return grad * share, grad * (1 - share)
+        tie = x == y
+        return (grad * np.where(tie, 0.5, ~(x > y)).astype(grad.dtype),
+                grad * np.where(tie, 0.5, ~(x < y)).astype(grad.dtype))
 
 
 class Atan2(Function):

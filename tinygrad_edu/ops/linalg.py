@@ -1,4 +1,6 @@
 """Matrix multiplication, for 1-D, 2-D and batched (broadcasting) operands."""
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -55,7 +57,7 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        rows = int(np.prod(grad.shape[:-1]))  # not reshape(-1, ...): in_features may be 0
+        rows = math.prod(grad.shape[:-1])  # not reshape(-1, ...): in_features may be 0
         g2 = grad.reshape(rows, grad.shape[-1])
         gx = grad @ w if needs[0] else None
         gw = g2.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None

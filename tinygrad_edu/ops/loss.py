@@ -52,6 +52,8 @@ class NLLLoss(Function):
         ctx.count = w.sum()
         if reduction == "sum":
             return np.asarray(total)
+        if ctx.count:
+            return np.asarray(total / ctx.count)
         with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 = nan, as in PyTorch
             return np.asarray(total / ctx.count)
 

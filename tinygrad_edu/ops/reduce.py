@@ -115,7 +115,7 @@ class Prod(Function):
         (x,) = ctx.saved_tensors
         flat = x.reshape(-1) if ctx.dim is None else x
         axis = 0 if ctx.dim is None else ctx.dim
-        ones = np.ones_like(np.take(flat, [0], axis=axis))
+        ones = np.ones(flat.shape[:axis] + (1,) + flat.shape[axis + 1:], dtype=flat.dtype)
         before = np.cumprod(np.concatenate([ones, flat], axis=axis), axis=axis)
         after = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, axis)], axis=axis), axis=axis), axis)
         others = (np.delete(before, -1, axis=axis) * np.delete(after, 0, axis=axis)).reshape(x.shape)

@@ -1,6 +1,7 @@
 """Softmax and log-softmax along one dim, computed stably by subtracting the max first."""
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
 
 
@@ -12,7 +13,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        # an array even for a 0-d x; initial: an empty dim has no max
+        # initial: an empty dim has no max; asarray: an array even for a 0-d x
         y = np.asarray(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         np.exp(y, out=y)  # in place: one array of x's size, not three
         y /= y.sum(axis=dim, keepdims=True)
@@ -36,9 +37,12 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
-        with np.errstate(divide="ignore"):  # log(0) where the dim is empty: no element uses it
-            y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        if x.ndim == 2 and dim == 1 and x.shape[1] and x.dtype.kind == "f" and x.flags.c_contiguous:
+            y = kernels.log_softmax_rows(x)  # a classifier's logits: one fused pass (kernels/softmax.py)
+        else:
+            y = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
+            with np.errstate(divide="ignore"):  # log(0) where the dim is empty: no element uses it
+                y -= np.log(np.exp(y).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y

@@ -91,7 +91,7 @@ class Optimizer:
         Every gradient is checked against its parameter (shape and dtype) before any is used,
         so a bad one stops the step before it changes anything.
         """
-        found, index = [], 0
+        found, index = [], 0  # the step changes each found parameter in place: its version moves (below)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -103,6 +103,8 @@ class Optimizer:
                             f"{tuple(p.array.shape)} and dtype {p.array.dtype}")
                     found.append((group, p))
                 index += 1
+        for _, p in found:
+            p._counter[0] += 1  # as torch's in-place update does: a graph that saved p now refuses backward
         return found
 
     # ------------------------------------------------------------------ state_dict

@@ -12,7 +12,10 @@ can share a small fast memory (``cuda.shared.array``) and wait for each other
 
 The host functions take numpy arrays or GPU arrays (CuPy's, or anything with
 ``__cuda_array_interface__``) and return arrays of the kind they were given, so a GPU tensor's
-data never leaves the GPU. Their numpy twins are ``kernels.conv``, ``kernels.pool`` and
+data never leaves the GPU. They check their arguments with the CPU kernels' checks
+(``conv.check_conv2d_args``, ``pool.check_pool2d_args``...), which read only shapes and dtypes
+(and the range of max-pool's indices), so a wrong call raises the same error on either device
+instead of reading or writing outside an array. Their numpy twins are ``kernels.conv``, ``kernels.pool`` and
 ``kernels.adam``: tests/test_cuda_sim.py runs these kernels in numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``, which must be set before numba is imported) against the twins
 and torch; tests/test_cuda_gpu.py runs them on a real GPU against torch's CUDA kernels.

@@ -15,8 +15,8 @@ import numpy as np
 from numba import cuda
 
 from ...backend_array import array_module
+from ..conv import _FLOATS
 from .blocks import launch_1d
-from .conv import _FLOATS
 
 
 @cuda.jit(cache=True)

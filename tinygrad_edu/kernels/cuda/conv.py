@@ -21,10 +21,10 @@ threads collide and the result does not depend on their order); the weight and b
 gradients are sums over many positions, so each of their elements is one block that adds up
 its terms together (``blocks.block_sum``).
 """
-import numpy as np
 from numba import cuda
 
 from ...backend_array import array_module
+from ..conv import check_conv2d_args, check_conv2d_grad
 from .blocks import REDUCE_THREADS, block_sum, launch_1d, reduce_threads
 
 
@@ -117,59 +117,13 @@ def _bias_grad_kernel(g, zero, db):
 
 
 # ----------------------------------------------------------------------------------------------
-# host side: check the arguments, allocate the outputs where the inputs are, launch
+# host side: check the arguments (the CPU kernels' checks: one copy), allocate the outputs where the inputs are, launch
 # ----------------------------------------------------------------------------------------------
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _pairs(op, **pairs):
-    """Each option as a pair of ints: stride (sh, sw), padding (ph, pw), dilation (dh, dw)."""
-    out = []
-    for name, value in pairs.items():
-        if not (isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (int, np.integer))
-                                                                     and not isinstance(v, bool) for v in value)):
-            raise RuntimeError(f"{op}: expected {name} to be a pair of ints, but got {name}={value!r}")
-        out.append(tuple(int(v) for v in value))
-    return out
-
-
-def check_conv2d(x, w, b, stride, padding, dilation, groups, op="conv2d"):
-    """Refuse what the kernels would misread, with torch's error; return the output size (OH, OW)."""
-    (sh, sw), (ph, pw), (dh, dw) = _pairs(op, stride=stride, padding=padding, dilation=dilation)
-    for name, a in (("input", x), ("weight", w)) + ((("bias", b),) if b is not None else ()):
-        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-            raise TypeError(f"{op}: expected {name} to be an array, but got {type(a).__name__}")
-    if x.ndim != 4 or w.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4D input (N, C, H, W) and a 4D weight (F, C/groups, KH, KW), but got "
-                           f"input of size {list(x.shape)} and weight of size {list(w.shape)}")
-    if x.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: the CUDA kernels take float32 or float64 input, not {x.dtype}")
-    for name, a in (("weight", w), ("bias", b)):
-        if a is not None and a.dtype != x.dtype:
-            raise RuntimeError(f"{op}: expected {name} of dtype {x.dtype} (the input's), but got {a.dtype}")
-    if min(sh, sw) <= 0 or min(dh, dw) <= 0 or min(ph, pw) < 0 or not isinstance(groups, int) or groups <= 0:
-        raise RuntimeError(f"{op}: expected stride, dilation and groups > 0 and padding >= 0, but got stride="
-                           f"{[sh, sw]}, padding={[ph, pw]}, dilation={[dh, dw]}, groups={groups}")
-    (N, C, H, W), (F, Cg, KH, KW) = x.shape, w.shape
-    if F % groups or C != Cg * groups:
-        raise RuntimeError(f"{op}: Given groups={groups}, weight of size {list(w.shape)}, expected "
-                           f"input{list(x.shape)} to have {Cg * groups} channels and {groups} to divide {F} "
-                           "output channels")
-    if b is not None and tuple(b.shape) != (F,):
-        raise RuntimeError(f"{op}: Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {F} "
-                           f"elements, but got bias of size {list(b.shape)} instead")
-    eh, ew = dh * (KH - 1) + 1, dw * (KW - 1) + 1
-    if H + 2 * ph < eh or W + 2 * pw < ew:
-        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({H + 2 * ph} x {W + 2 * pw}). Kernel "
-                           f"size: ({eh} x {ew}). Kernel size can't be greater than actual input size")
-    return (H + 2 * ph - eh) // sh + 1, (W + 2 * pw - ew) // sw + 1
-
 
 def conv2d_forward(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     """out (N, F, OH, OW) on x's device, in x's dtype; see the module docstring."""
     xp = array_module(x, w, b, op="conv2d")
-    OH, OW = check_conv2d(x, w, b, stride, padding, dilation, groups)
+    OH, OW = check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int=False)
     x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
     b = xp.zeros(w.shape[0], x.dtype) if b is None else xp.ascontiguousarray(b)
     out = xp.empty((x.shape[0], w.shape[0], OH, OW), x.dtype)
@@ -182,11 +136,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation=(1, 1), groups=1):
 def conv2d_backward(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
     """(dx, dw, db) on x's device, each None where its ``needs`` flag is False."""
     xp = array_module(grad_out, x, w, op="conv2d backward")
-    OH, OW = check_conv2d(x, w, None, stride, padding, dilation, groups, op="conv2d backward")
-    expected = (x.shape[0], w.shape[0], OH, OW)
-    if tuple(grad_out.shape) != expected or grad_out.dtype != x.dtype:
-        raise RuntimeError(f"conv2d backward: expected grad_output of size {list(expected)} and dtype {x.dtype} (the "
-                           f"output's), but got {list(grad_out.shape)} and {grad_out.dtype}")
+    OH, OW = check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=False)
     g, x, w = xp.ascontiguousarray(grad_out), xp.ascontiguousarray(x), xp.ascontiguousarray(w)
     zero = x.dtype.type(0)  # the sums start at 0 in the arrays' dtype, so float32 sums stay float32
     options = (*stride, *padding, *dilation, groups)

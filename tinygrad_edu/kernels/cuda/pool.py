@@ -26,8 +26,8 @@ import numpy as np
 from numba import cuda
 
 from ...backend_array import array_module
+from ..pool import check_max_pool2d_grad, check_pool2d_args
 from .blocks import launch_1d
-from .conv import _FLOATS, _pairs
 
 
 @cuda.jit(cache=True)
@@ -68,44 +68,11 @@ def _max_unpool_kernel(g, argmax, dx):
     cuda.atomic.add(dx, (q, argmax[q, window]), g[q, window])
 
 
-def _out_size(size, kernel, stride, pad, dilation, ceil_mode):
-    """torch's pooling output size: a last window that starts inside the padded input counts
-    with ceil_mode, unless it starts in the right-hand padding."""
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
-    return out
-
-
-def check_max_pool2d(x, kernel_size, stride, padding, dilation, op="max_pool2d"):
-    """Refuse what the kernel would misread, with torch's error."""
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pairs(op, kernel_size=kernel_size, stride=stride, padding=padding,
-                                                    dilation=dilation)
-    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        raise TypeError(f"{op}: expected input to be an array, but got {type(x).__name__}")
-    if x.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4D input (N, C, H, W), but got input of size {list(x.shape)}")
-    if x.dtype not in _FLOATS:
-        raise RuntimeError(f"{op}: the CUDA kernels take float32 or float64 input, not {x.dtype}")
-    if min(KH, KW, sh, sw, dh, dw) <= 0:
-        raise RuntimeError(f"{op}: kernel_size, stride and dilation must be greater than zero, but got kernel_size="
-                           f"{[KH, KW]}, stride={[sh, sw]}, dilation={[dh, dw]}")
-    if not (0 <= ph <= KH // 2 and 0 <= pw <= KW // 2):
-        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={[ph, pw]}, "
-                           f"kernel_size={[KH, KW]}")
-
-
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False):
     """(out, argmax), each (N, C, OH, OW) on x's device; argmax int64. See the module docstring."""
     xp = array_module(x, op="max_pool2d")
-    check_max_pool2d(x, kernel_size, stride, padding, dilation)
+    OH, OW = check_pool2d_args("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     N, C, H, W = x.shape
-    OH, OW = (_out_size(n, k, s, p, d, ceil_mode)
-              for n, k, s, p, d in zip((H, W), kernel_size, stride, padding, dilation))
-    if OH <= 0 or OW <= 0:
-        raise RuntimeError(f"max_pool2d: Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{OH}x{OW}). "
-                           "Output size is too small")
     out = xp.empty((N * C, OH, OW), x.dtype)
     argmax = xp.empty((N * C, OH, OW), np.int64)
     if out.size:
@@ -118,13 +85,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mo
 def max_pool2d_backward(grad_out, argmax, x_shape):
     """dx of shape x_shape on grad_out's device, in its dtype: grad_out scattered through argmax."""
     xp = array_module(grad_out, argmax, op="max_pool2d backward")
-    if tuple(grad_out.shape) != tuple(argmax.shape) or len(x_shape) != 4 or grad_out.ndim != 4 \
-            or tuple(grad_out.shape[:2]) != tuple(x_shape[:2]):
-        raise RuntimeError(f"max_pool2d backward: expected grad_output and indices of one size (N, C, OH, OW) for "
-                           f"input {list(x_shape)}, but got {list(grad_out.shape)} and {list(argmax.shape)}")
-    if grad_out.dtype not in _FLOATS or argmax.dtype != np.int64:
-        raise RuntimeError(f"max_pool2d backward: expected float32 or float64 grad_output and int64 indices, but got "
-                           f"{grad_out.dtype} and {argmax.dtype}")
+    check_max_pool2d_grad(grad_out, argmax, x_shape)
     N, C, H, W = x_shape
     dx = xp.zeros((N * C, H * W), grad_out.dtype)
     g = xp.ascontiguousarray(grad_out).reshape(N * C, -1)

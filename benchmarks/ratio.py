@@ -1,0 +1,151 @@
+"""Same-process speed ratios, engine over PyTorch CPU, robust to a loaded machine.
+
+The pytest-benchmark suite times each backend in its own block of rounds, so load from other
+processes that comes and goes between blocks skews the ratio. Here each case alternates short
+blocks (about ``block_s`` of the engine's calls, then as many of torch's), ``blocks`` times, on the same
+weights and batches (the benchmark backends of ``conftest.py`` and the cases of ``test_ops.py``
+and ``test_models.py``). Each pair of neighbouring blocks gives one ratio; the median ratio is
+reported with its interquartile spread.
+
+    python -m benchmarks.ratio                    # every case
+    python -m benchmarks.ratio relu chain mlp     # the cases whose name contains any word
+    python -m benchmarks.ratio --blocks 30 relu   # more blocks: a tighter median
+    python -m benchmarks.ratio --threads 1 cnn    # torch and numba on one thread each
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+
+from .conftest import cores, make_backend
+from .test_models import Trainer
+from .test_ops import CHAIN, OPS
+
+
+def _op_case(make, with_backward: bool):
+    def build(b):
+        leaves, forward = make(b, 64)
+        if not with_backward:
+            return forward
+        out = forward()
+        grad = None if out.ndim == 0 else b.tensor(np.ones(tuple(out.shape), np.float32))
+
+        def fn():
+            for t in leaves:
+                t.grad = None
+            forward().backward(grad)
+        return fn
+    return build
+
+
+def _chain(b):
+    x0 = b.tensor(np.array([1.0, 2.0, 3.0, 4.0], np.float32), True)
+    ones = b.tensor(np.ones(4, np.float32))
+
+    def fn():
+        x0.grad = None
+        x = x0
+        for _ in range(CHAIN):
+            x = x * 1.0001 + 0.0001
+        x.backward(ones)
+    return fn
+
+
+def _digits(n: int):
+    from tinygrad_edu.vision.datasets import BuiltinMNIST
+    train = BuiltinMNIST(train=True)
+    x = (train.data[:n, None].astype(np.float32) / np.float32(255) - np.float32(0.5)) / np.float32(0.5)
+    return np.ascontiguousarray(x), np.asarray(train.targets[:n], dtype=np.int64).copy()
+
+
+def _train(name: str, batch: int, flatten: bool):
+    def build(b):
+        x, y = _digits(1024)
+        trainer = Trainer(b, name, b.batches(x, y, batch, flatten))
+        return trainer.step
+    return build
+
+
+def _infer(name: str, flatten: bool):
+    def build(b):
+        x, _ = _digits(2000)
+        xs = [b.tensor(x[i:i + 1000].reshape(1000, -1) if flatten else x[i:i + 1000]) for i in (0, 1000)]
+        model = b.model(name)
+        model.eval()
+        it = itertools.cycle(xs)
+
+        def fn():
+            with b.fw.no_grad():
+                return model(next(it))
+        return fn
+    return build
+
+
+# name -> builder(backend) -> the callable to time
+CASES = {f"{op} {pass_}": _op_case(make, pass_ == "fwd+bwd") for op, make in OPS.items()
+         for pass_ in ("fwd", "fwd+bwd")}
+CASES.update({
+    f"chain of {2 * CHAIN} tiny ops fwd+bwd": _chain,
+    "mlp train step (batch 128)": _train("mlp", 128, True),
+    "cnn train step (batch 64)": _train("cnn", 64, False),
+    "mlp inference (batch 1000)": _infer("mlp", True),
+    "cnn inference (batch 1000)": _infer("cnn", False),
+})
+
+
+def _block(fn, reps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - start) / reps
+
+
+def ratio(name: str, blocks: int = 15, block_s: float = 0.03) -> tuple[float, float, float]:
+    """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs.
+
+    A block lasts about ``block_s``: several scheduler time slices, so a block is not decided
+    by whether another process got the core in the middle of one short call.
+    """
+    build = CASES[name]
+    edu, ref = build(make_backend("edu")), build(make_backend("torch-cpu"))
+    for fn in (edu, ref, edu, ref):  # compile, allocate, fill caches
+        _block(fn, 2)
+    reps = max(1, round(block_s / min(_block(edu, 1), _block(ref, 1))))
+    ratios = []
+    for i in range(blocks):
+        # alternate which backend goes first, so neither always follows the other's cache footprint
+        if i % 2:
+            r = _block(ref, reps)
+            e = _block(edu, reps)
+        else:
+            e = _block(edu, reps)
+            r = _block(ref, reps)
+        ratios.append(e / r)
+    q25, med, q75 = np.percentile(ratios, [25, 50, 75])
+    return float(med), float(q25), float(q75)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("words", nargs="*", help="run the cases whose name contains any of these words")
+    parser.add_argument("--blocks", type=int, default=15)
+    parser.add_argument("--block-s", type=float, default=0.03, help="seconds per block (default 0.03)")
+    parser.add_argument("--threads", type=int, default=cores(),
+                        help="torch's and numba's threads (default: the cores); 1 on a machine other processes "
+                             "load, where thread pools that wait for each other lose whole time slices")
+    args = parser.parse_args(argv)
+    import numba
+    import torch
+    torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
+    names = [n for n in CASES if not args.words or any(w in n for w in args.words)]
+    for name in names:
+        med, q25, q75 = ratio(name, args.blocks, args.block_s)
+        print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

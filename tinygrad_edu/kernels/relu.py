@@ -1,0 +1,51 @@
+"""ReLU forward and backward: a numpy twin and a numba loop each.
+
+ReLU was 6.6x PyTorch's time forward: ``np.maximum`` checks for NaN element by element and
+runs at a third of memory speed, and the backward made a bool mask and a product (two more
+passes and two temporaries). Each numba loop makes one pass.
+
+Rules, PyTorch's CPU kernel's: z = 0 where x < 0, else x (so -0.0 and NaN pass through);
+dL/dx = 0 where z <= 0, else dL/dz (so a NaN z passes its gradient, a NaN gradient at z <= 0 is
+dropped). Arrays are C-contiguous float32/float64 of one shape; other dtypes take the numpy twin.
+"""
+import numpy as np
+from numba import njit
+
+
+def relu_forward_numpy(x: np.ndarray) -> np.ndarray:
+    z = x.copy()
+    z[x < 0] = 0
+    return z
+
+
+def relu_backward_numpy(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
+    g = grad.copy()
+    g[z <= 0] = 0
+    return g
+
+
+@njit(cache=True)
+def _relu_forward_loop(x, z):
+    for i in range(x.size):
+        z[i] = 0 if x[i] < 0 else x[i]
+
+
+@njit(cache=True)
+def _relu_backward_loop(grad, z, g):
+    for i in range(z.size):
+        g[i] = 0 if z[i] <= 0 else grad[i]
+
+
+def relu_forward_numba(x: np.ndarray) -> np.ndarray:
+    x = x.astype(x.dtype, order="C", copy=False)  # a view of other strides is copied once
+    z = np.empty_like(x)
+    _relu_forward_loop(x.reshape(-1), z.reshape(-1))
+    return z
+
+
+def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
+    grad = grad.astype(z.dtype, order="C", copy=False)
+    z = z.astype(z.dtype, order="C", copy=False)
+    g = np.empty_like(z)
+    _relu_backward_loop(grad.reshape(-1), z.reshape(-1), g.reshape(-1))
+    return g
