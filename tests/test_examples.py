@@ -28,6 +28,7 @@ EXPECTED = {
     "11_polynomial_fit.py": ["1999 9.14", "Result: y = -0.01"],
     "12_cifar10_classifier.py": ["[1,   100] loss: 2.3", "Accuracy of the network on the 200 test images"],
     "13_mnist_scheduler.py": ["Train Epoch: 3 [3840/4000 (95%)]", "learning rates by epoch: [0.05, 0.0349"],
+    "14_resnet18_step.py": ["step 1: loss 2.51", "step 3: loss"],
 }
 
 # What each quick run must reach: (pattern of a number in its output, the last match's bound).
@@ -40,6 +41,7 @@ FLOORS = {
     "07_save_load_predict.py": (r"epoch 0: loss ([0-9.]+)", "<", 1.0),
     "09_mnist_cnn.py": (r"total acc : ([0-9.]+)", ">", 0.6),
     "10_tensorboard.py": (r"test acc ([0-9.]+)", ">", 0.45),
+    "14_resnet18_step.py": (r"step 3: loss ([0-9.]+)", "<", 1.0),  # from 2.51: one batch, learned
 }
 
 # Examples that need a module another part of the engine is still writing: skipped until it exists.
@@ -65,7 +67,7 @@ def test_example_runs(script, tmp_path):
         assert value < bound if direction == "<" else value > bound, f"{script}: {pattern} gave {value}"
 
 
-# The tutorial's sections, 01-10, open as notebooks; 11-13 (PyTorch's own tutorials) are plain scripts.
+# The tutorial's sections, 01-10, open as notebooks; 11-14 (PyTorch's own tutorials) are plain scripts.
 NOTEBOOKS = sorted(s for s in EXPECTED if int(s[:2]) <= 10)
 
 

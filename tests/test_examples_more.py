@@ -54,3 +54,12 @@ def test_mnist_with_step_lr_same_losses_and_schedule():
     np.testing.assert_allclose(edu["losses"], ref["losses"], rtol=1e-10)
     assert edu["lrs"] == ref["lrs"] and edu["lrs"][1] == pytest.approx(0.05 * 0.7)
     assert edu["accuracy"] >= 0.9 and abs(edu["accuracy"] - ref["accuracy"]) <= 0.002
+
+
+def test_resnet18_training_steps_same_losses_and_bn_statistics():
+    """torchvision's ResNet-18 on both backends: three SGD steps on one batch, float64."""
+    runs = run_both("14_resnet18_step.py", "--dtype", "float64", "--steps", "3")
+    edu, ref = runs["edu"], runs["torch"]
+    np.testing.assert_allclose(edu["losses"], ref["losses"], rtol=1e-9)
+    np.testing.assert_allclose(edu["bn1_running_mean"], ref["bn1_running_mean"], rtol=1e-9, atol=1e-12)
+    assert edu["losses"][-1] < 0.5 * edu["losses"][0]  # the same batch each step: it is learned
