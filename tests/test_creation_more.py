@@ -285,3 +285,21 @@ def test_out_is_allowed_under_no_grad():
         te.mul(x, 2, out=out)
     assert out.tolist() == [2.0, 2.0] and not out.requires_grad
     assert math.isclose(te.exp(te.zeros(1), out=te.empty(0)).item(), 1.0)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+@pytest.mark.parametrize("size, error", [
+    ((2.5,), TypeError), ((2, "a"), TypeError), (((2, 1.0),), TypeError),
+    ((-1,), RuntimeError), ((2, -3), RuntimeError)])
+def test_a_size_that_is_not_whole_and_non_negative_is_refused_as_torch_refuses_it(name, size, error):
+    """int(2.5) would silently give 2 elements: torch refuses float sizes, and negative ones."""
+    with pytest.raises(error):
+        getattr(torch, name)(*size)
+    with pytest.raises(error):
+        getattr(te, name)(*size)
+
+
+@pytest.mark.parametrize("size", [(3,), (np.int64(2), 3), ([2, 3],), ((0, 2),)])
+def test_integer_like_sizes_are_accepted_as_torch_accepts_them(size):
+    assert tuple(te.zeros(*size).shape) == tuple(torch.zeros(*size).shape)
+    assert tuple(te.zeros(*(te.tensor(3),)).shape) == tuple(torch.zeros(torch.tensor(3)).shape)

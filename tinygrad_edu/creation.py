@@ -8,6 +8,8 @@ out's dtype.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import dtypes
@@ -19,10 +21,23 @@ from .tensor import Tensor
 
 
 def _shape(size) -> tuple:
-    """Accept ``zeros(2, 3)`` as well as ``zeros((2, 3))``."""
+    """Accept ``zeros(2, 3)`` as well as ``zeros((2, 3))``; sizes must be whole numbers >= 0.
+
+    As in PyTorch, a float size is refused (``int(2.5)`` would silently make 2 elements);
+    integer tensors of one element and numpy integers count as ints.
+    """
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(int(s) for s in size[0])
-    return tuple(int(s) for s in size)
+        size = size[0]
+    shape = []
+    for s in size:
+        try:
+            shape.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__}") from None
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {shape}")
+    return tuple(shape)
 
 
 def _new(array: np.ndarray, requires_grad: bool, device=None) -> Tensor:

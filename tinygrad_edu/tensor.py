@@ -28,12 +28,13 @@ from ._inplace import InPlace
 from ._size import Size
 from ._tensor_index import IndexMethods
 from ._tensor_math import MathMethods
+from ._tensor_new import NewMethods
 from ._tensor_shape import ShapeMethods
 from ._tensor_str import tensor_repr
 from .ops import binary, binary_math, linalg, movement, reduce, softmax, unary
 
 
-class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, IndexMethods):
+class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, IndexMethods, NewMethods):
     """An n-dimensional array that can record the ops applied to it and differentiate them."""
 
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not numpy's add
