@@ -394,20 +394,21 @@ def test_gradcheck_fails_on_a_wrong_custom_function_as_torch_does():
         te.autograd.gradcheck(WrongSquare.apply, (te.tensor(x, requires_grad=True),))
 
 
+class Cube(te.autograd.Function):
+    """z = x^3.   dz/dx = 3 x^2  (test_testing.py uses it too)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x ** 2
+
+
 def test_custom_function_with_a_correct_backward_matches_torch():
-    class Cube(te.autograd.Function):
-        """z = x^3.   dz/dx = 3 x^2"""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x ** 2
-
     x = np.array([[0.5, -1.5], [2.0, 0.1]])
     check_against_torch(lambda t: Cube.apply(t).sum(-1), lambda t: (t ** 3).sum(-1), [x], "float64")
     assert te.autograd.gradcheck(Cube.apply, (te.tensor(x, requires_grad=True),))

@@ -257,6 +257,10 @@ def assert_same_state(ref_opt, edu_opt) -> None:
     ("Adam", dict(lr=0.01, amsgrad=True)),
 ])
 def test_resuming_from_state_dict_continues_the_trajectory(opt_name, options):
+    assert_resuming_continues_the_trajectory(opt_name, options)
+
+
+def assert_resuming_continues_the_trajectory(opt_name, options):
     """Stop after 20 steps, checkpoint model and optimizer, restore into fresh objects, go on:
     the 50-step result is bit-for-bit the uninterrupted one."""
     _, edu = make_models()

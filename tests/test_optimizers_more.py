@@ -10,7 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from test_optim import STEPS, TOL, assert_same_state, assert_same_weights, make_models, run_both, train
+from test_optim import (STEPS, TOL, assert_resuming_continues_the_trajectory, assert_same_state, assert_same_weights,
+                        make_models, run_both, train)
 from tinygrad_edu.kernels import adam as adam_kernels
 
 OPTIONS = {
@@ -99,24 +100,7 @@ def test_random_options(name, lr, decay, eps, weight_decay, flag, maximize):
 @pytest.mark.parametrize("name", NEW)
 def test_resuming_from_state_dict_is_bit_identical(name):
     """20 steps, checkpoint, restore into fresh objects, 30 more: exactly the 50-step weights."""
-    options = SOME_OPTIONS[name]
-    _, whole = make_models()
-    train(tg, whole, getattr(tg.optim, name)(whole.parameters(), **options), STEPS)
-
-    _, first = make_models()
-    opt = getattr(tg.optim, name)(first.parameters(), **options)
-    train(tg, first, opt, 20)
-    weights = {k: v.numpy().copy() for k, v in first.state_dict().items()}
-    opt_state = copy.deepcopy(opt.state_dict())
-    train(tg, first, opt, 5)
-
-    _, resumed = make_models(seed=1)
-    resumed.load_state_dict(weights)
-    opt = getattr(tg.optim, name)(resumed.parameters(), **options)
-    opt.load_state_dict(opt_state)
-    train(tg, resumed, opt, STEPS - 20, start=20)
-    for (key, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
-        np.testing.assert_array_equal(b.numpy(), a.numpy(), err_msg=key)
+    assert_resuming_continues_the_trajectory(name, SOME_OPTIONS[name])
 
 
 @pytest.mark.parametrize("name", NEW)

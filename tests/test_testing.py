@@ -7,25 +7,11 @@ import numpy as np
 import pytest
 
 import tinygrad_edu
-from tinygrad_edu.autograd import Function
+from test_autograd import Cube
 from tinygrad_edu.testing import TOLERANCES, assert_close_to_torch
 
 rng = np.random.default_rng(0)
 A, B = rng.standard_normal((3, 4)), rng.standard_normal(4)
-
-
-class Cube(Function):
-    """y = x^3.   dy/dx = 3 x^2"""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x ** 2
 
 
 class CubeWrongGrad(Cube):

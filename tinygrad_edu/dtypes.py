@@ -6,8 +6,8 @@ the cases the tutorial meets:
 * categories rank bool < integer < floating; the higher category wins,
 * within a category the wider type wins (float32 + float64 -> float64),
 * a Python number (or a numpy scalar, which counts as the Python number of its kind) or a
-  0-dim tensor only changes the result when it is of a higher category than the sized tensors (float32 tensor * 2.0 stays float32, but an int64
-  tensor * 0.5 becomes the default float type, float32).
+  0-dim tensor only changes the result when it is of a higher category than the sized tensors
+  (float32 tensor * 2.0 stays float32, but an int64 tensor * 0.5 becomes the default float type, float32).
 """
 from __future__ import annotations
 

@@ -16,25 +16,51 @@ import numpy as np
 from numba import njit
 
 
+def check_parameter(p, is_array: bool) -> None:
+    """Refuse a parameter that is not a float32/float64 array (``is_array``: the caller's test of its kind)."""
+    if not is_array or p.dtype not in (np.float32, np.float64):
+        raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
+                        f"{getattr(p, 'dtype', type(p).__name__)}")
+
+
+def moments(g, m, v, v_max) -> list:
+    """The arrays read and written beside the parameter, with the names errors give them."""
+    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
+    if v_max is not None:
+        named.append(("max_exp_avg_sq", v_max))
+    return named
+
+
+def check_like_parameter(p, name: str, a) -> None:
+    """Refuse, naming the array and both shapes, an array without p's shape and dtype."""
+    if not hasattr(a, "dtype") or tuple(a.shape) != tuple(p.shape) or a.dtype != p.dtype:
+        raise RuntimeError(f"adam_update: {name} has shape {getattr(a, 'shape', None)} and dtype "
+                           f"{getattr(a, 'dtype', None)}, but the parameter has shape {p.shape} and dtype {p.dtype}")
+
+
 def check_arrays(p, g, m, v, v_max) -> None:
     """Refuse, with one line naming the array and both shapes, what the loops would misread:
     every array must be a float32/float64 numpy array with p's shape and dtype (a shorter m
     would make the numba loop read and write past its end).
     """
-    if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
-        raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
-                        f"{getattr(p, 'dtype', type(p).__name__)}")
-    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
-    if v_max is not None:
-        named.append(("max_exp_avg_sq", v_max))
-    for name, a in named:
+    check_parameter(p, isinstance(p, np.ndarray))
+    for name, a in moments(g, m, v, v_max):
         if not isinstance(a, np.ndarray):
             raise TypeError(f"adam_update: {name} must be a numpy array, not {type(a).__name__}")
-        if a.shape != p.shape or a.dtype != p.dtype:
-            raise RuntimeError(f"adam_update: {name} has shape {a.shape} and dtype {a.dtype}, but the parameter "
-                               f"has shape {p.shape} and dtype {p.dtype}")
+        check_like_parameter(p, name, a)
     if not all(a.flags.writeable for a in (p, m, v) + ((v_max,) if v_max is not None else ())):
         raise ValueError("adam_update: the parameter and its moments are updated in place, but one is read-only")
+
+
+def kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize) -> tuple:
+    """The loop's scalars after the arrays, each in p's dtype so float32 maths rounds as numpy's does:
+    -lr / (1 - beta1^step), sqrt(1 - beta2^step), 1 - beta1, beta2, 1 - beta2, eps, weight_decay,
+    the sign (-1 if maximize) and the flush threshold (the smallest normal float).
+    """
+    as_dtype = p.dtype.type
+    return (as_dtype(-(lr / (1 - beta1 ** step))), as_dtype(math.sqrt(1 - beta2 ** step)), as_dtype(1 - beta1),
+            as_dtype(beta2), as_dtype(1 - beta2), as_dtype(eps), as_dtype(weight_decay),
+            as_dtype(-1 if maximize else 1), as_dtype(np.finfo(p.dtype).tiny))
 
 
 def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
@@ -100,9 +126,7 @@ def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, st
     arrays = (p, g, m, v) + ((v_max,) if v_max is not None else ())
     if not all(a.flags.c_contiguous for a in arrays):
         return adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)
-    as_dtype = p.dtype.type  # every scalar in p's dtype, so float32 maths rounds as numpy's does
     flat = [a.reshape(-1) for a in (p, g, m, v)]
     v_max_flat = v_max.reshape(-1) if v_max is not None else flat[3]
-    _adam_kernel(*flat, v_max_flat, v_max is not None, as_dtype(-(lr / (1 - beta1 ** step))),
-                 as_dtype(math.sqrt(1 - beta2 ** step)), as_dtype(1 - beta1), as_dtype(beta2), as_dtype(1 - beta2),
-                 as_dtype(eps), as_dtype(weight_decay), as_dtype(-1 if maximize else 1), as_dtype(np.finfo(p.dtype).tiny))
+    _adam_kernel(*flat, v_max_flat, v_max is not None,
+                 *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize))

@@ -217,7 +217,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if training:
         count = input.numel() // input.shape[1] if input.shape[1] else 0
         if count == 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+            raise ValueError(f"Expected more than 1 value per channel when training, "
+                             f"got input size {list(input.shape)}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             mean = var = Tensor._make(np.zeros(input.shape[1], dtype=input.array.dtype))
         else:

@@ -48,7 +48,8 @@ def read(path: str) -> dict:
     UserError if there is none, it isn't one, or any part of it is wrong."""
     checkpoint = _load(path)
     if not _is_training_checkpoint(checkpoint):
-        raise UserError(f"{path} is not a checkpoint written by 'tinygrad-edu train' (it holds {_describe(checkpoint)})")
+        raise UserError(f"{path} is not a checkpoint written by 'tinygrad-edu train' "
+                        f"(it holds {_describe(checkpoint)})")
     validate(path, checkpoint)
     return checkpoint
 
@@ -76,7 +77,8 @@ def read_weights(path: str) -> tuple[str, dict[str, np.ndarray], str]:
 # settings' ranges are the flags' (``cli.py``); their names are ``loop.Settings``' fields.
 def _whole(low: int, high: float = math.inf, none: bool = False):
     return (lambda v: (v is None and none) or (isinstance(v, int) and not isinstance(v, bool) and low <= v < high),
-            f"a whole number from {low}" + (f" to {high - 1}" if high < math.inf else "") + (" or None" if none else ""))
+            f"a whole number from {low}" + (f" to {high - 1}" if high < math.inf else "")
+            + (" or None" if none else ""))
 
 
 def _number(low: float = -math.inf, none: bool = False):

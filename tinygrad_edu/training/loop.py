@@ -168,7 +168,8 @@ def train(config: TrainConfig, on_step: Callable[[Progress], None] | None = None
                         progress.train_loss, progress.test_accuracy)
         final = (f"final test accuracy {metrics['final_accuracy']:.2%}" if recipe.classifier
                  else f"final loss {metrics['final_loss']:.6f}")
-        say(out, f"{final}; checkpoint {path}; metrics {metrics_path}" + (f"; plot {config.plot}" if config.plot else ""))
+        say(out, f"{final}; checkpoint {path}; metrics {metrics_path}"
+            + (f"; plot {config.plot}" if config.plot else ""))
         run.stop_if_signalled()
     return metrics
 

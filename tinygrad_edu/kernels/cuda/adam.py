@@ -11,11 +11,10 @@ The numpy twin is ``kernels.adam.adam_update_numpy``.
 """
 import math
 
-import numpy as np
 from numba import cuda
 
 from ...backend_array import array_module
-from ..conv import _FLOATS
+from ..adam import check_like_parameter, check_parameter, kernel_scalars, moments
 from .blocks import launch_1d
 
 
@@ -53,30 +52,18 @@ def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, ma
     array is updated through a contiguous copy, written back after the step.
     """
     xp = array_module(p, g, m, v, v_max, op="adam_update")
-    if not hasattr(p, "dtype") or p.dtype not in _FLOATS:
-        raise TypeError(f"adam_update: the parameter must be a float32 or float64 array, not "
-                        f"{getattr(p, 'dtype', type(p).__name__)}")
-    named = [("gradient", g), ("exp_avg", m), ("exp_avg_sq", v)]
-    if v_max is not None:
-        named.append(("max_exp_avg_sq", v_max))
-    for name, a in named:
-        if not hasattr(a, "dtype") or tuple(a.shape) != tuple(p.shape) or a.dtype != p.dtype:
-            raise RuntimeError(f"adam_update: {name} has shape {getattr(a, 'shape', None)} and dtype "
-                               f"{getattr(a, 'dtype', None)}, but the parameter has shape {p.shape} and dtype "
-                               f"{p.dtype}")
+    check_parameter(p, hasattr(p, "dtype"))
+    for name, a in moments(g, m, v, v_max):
+        check_like_parameter(p, name, a)
     updated = [p, m, v] + ([v_max] if v_max is not None else [])
     flat = [xp.ascontiguousarray(a).reshape(-1) for a in updated]
-    as_dtype = p.dtype.type
     # not v: numba copies each numpy argument to the device and back, and a second copy of v would overwrite the first
     unused = xp.empty(0, p.dtype)
     if p.size:
         blocks, threads = launch_1d(p.size)
         _adam_kernel[blocks, threads](flat[0], xp.ascontiguousarray(g).reshape(-1), flat[1], flat[2],
                                       flat[3] if v_max is not None else unused, v_max is not None,
-                                      as_dtype(-(lr / (1 - beta1 ** step))), as_dtype(math.sqrt(1 - beta2 ** step)),
-                                      as_dtype(1 - beta1), as_dtype(beta2), as_dtype(1 - beta2), as_dtype(eps),
-                                      as_dtype(weight_decay), as_dtype(-1 if maximize else 1),
-                                      as_dtype(np.finfo(p.dtype).tiny))
+                                      *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize))
     for a, f in zip(updated, flat):
         if not a.flags.c_contiguous:  # the kernel updated a copy: write it back
             a[...] = f.reshape(a.shape)
