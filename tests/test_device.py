@@ -60,6 +60,7 @@ def test_no_gpu_here_and_the_answers_match_torchs():
 ])
 def test_is_available_never_raises_and_says_why_not(monkeypatch, cupy, simulator, reason):
     from numba import config
+    import numba.cuda  # noqa: F401  (imported before the flag flips, or this process would get the simulator)
     monkeypatch.setitem(sys.modules, "cupy", cupy)  # None: "import cupy" raises ImportError
     monkeypatch.setattr(config, "ENABLE_CUDASIM", simulator)
     assert cuda.is_available() is False and cuda.kernels_available() is False
