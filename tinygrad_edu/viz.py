@@ -56,28 +56,29 @@ class Graph:
 def node_gradients(root: Tensor) -> dict[int, np.ndarray]:
     """``id(tensor) -> d(root)/d(tensor)`` for every tensor of root's graph that requires grad.
 
-    The same pass as ``autograd.backward`` with the seed ones (root is usually a scalar), but it
-    keeps every node's gradient and writes no ``.grad``. If the graph was freed by a backward
-    without ``retain_graph=True``, returns the leaves' ``.grad`` only.
+    The same pass as ``autograd.backward`` (its ``_topological_order`` and ``_send_back``) with
+    the seed ones (root is usually a scalar), but it keeps every graph node's gradient and writes
+    no ``.grad``; a tensor's gradient is that of the node it had when an op used it
+    (``fn.parents``). If the graph was freed by a backward without ``retain_graph=True``,
+    returns the leaves' ``.grad`` only.
     """
     if not root.requires_grad:
         return {}
-    grads = {id(root): np.ones(root.array.shape, dtype=root.array.dtype)}
-    order = autograd._topological_order(root)
+    start = root if root.grad_fn is None else root.grad_fn
+    node_grads = {id(start): np.ones(root.array.shape, dtype=root.array.dtype)}
+    order = autograd._topological_order(start)
+    functions = [node for node in order if isinstance(node, autograd.Function)]
     try:
-        for node in order:
-            grad, fn = grads.get(id(node)), node.grad_fn
-            if grad is None or fn is None:
-                continue
-            input_grads = type(fn).backward(fn, grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for parent, g in zip(fn.inputs, input_grads):
-                if g is not None and parent.requires_grad:
-                    g = autograd._fit_gradient(np.asarray(g), parent, fn)
-                    grads[id(parent)] = grads[id(parent)] + g if id(parent) in grads else g
+        for fn in functions:
+            if id(fn) in node_grads:
+                autograd._send_back(fn, node_grads[id(fn)], node_grads)
     except RuntimeError:  # saved tensors freed: backward already ran
-        return {id(t): t.grad.array for t in order if t.grad_fn is None and t.grad is not None}
+        return {id(t): t.grad.array for t in order if not isinstance(t, autograd.Function) and t.grad is not None}
+    grads = {id(root): node_grads[id(start)]}
+    for fn in functions:
+        for tensor, parent in zip(fn.inputs, fn.parents):
+            if id(parent) in node_grads:
+                grads[id(tensor)] = node_grads[id(parent)]
     return grads
 
 
