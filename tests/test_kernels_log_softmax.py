@@ -35,3 +35,10 @@ def test_paths_agree_on_special_values(dtype):
     for path in PATHS:
         with np.errstate(invalid="ignore"):
             np.testing.assert_allclose(_path(path)(x), ref, rtol=RTOL[dtype], atol=RTOL[dtype], equal_nan=True)
+
+
+@pytest.mark.parametrize("x", [np.zeros((3, 0)), np.zeros(4), np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=np.int64)])
+def test_the_numba_kernel_refuses_what_its_loop_cannot_read(x):
+    """Each row's first element is read: no columns, another rank or an integer array is refused."""
+    with pytest.raises(RuntimeError, match="log_softmax rows kernel: expected a float"):
+        softmax.log_softmax_rows_numba(x)

@@ -51,3 +51,10 @@ def test_against_torch(path, dtype, data):
     grad = data.draw(hnp.arrays(dtype, x.shape, elements=st.floats(-3, 3, width=32)))
     layout = data.draw(st.sampled_from(["contiguous", "transposed", "sliced"]))
     _check(path, with_layout(x, layout), with_layout(grad, layout))
+
+
+def test_the_numba_backward_refuses_a_gradient_of_another_shape():
+    """The loop walks the output's elements: a smaller gradient must never be read past its end."""
+    z = np.ones((4, 5), dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"relu backward: grad of shape \(3,\) for an output of shape \(4, 5\)"):
+        relu.relu_backward_numba(np.ones(3, dtype=np.float32), z)

@@ -44,6 +44,9 @@ def relu_forward_numba(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
+    if grad.shape != z.shape:  # the loop walks z's elements: a smaller grad would be read past its end
+        raise RuntimeError(f"relu backward: grad of shape {tuple(grad.shape)} for an output of shape "
+                           f"{tuple(z.shape)}")
     grad = grad.astype(z.dtype, order="C", copy=False)
     z = z.astype(z.dtype, order="C", copy=False)
     g = np.empty_like(z)

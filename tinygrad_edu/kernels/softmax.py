@@ -37,6 +37,10 @@ def _log_softmax_rows_loop(x, y):
 
 
 def log_softmax_rows_numba(x: np.ndarray) -> np.ndarray:
+    if x.ndim != 2 or x.shape[1] == 0 or x.dtype.kind != "f":  # the loop reads x[m, 0] of every row
+        raise RuntimeError(f"log_softmax rows kernel: expected a float (M, C) array with C >= 1, got "
+                           f"{x.dtype} of shape {tuple(x.shape)}")
+    x = np.ascontiguousarray(x)
     y = np.empty_like(x)
     _log_softmax_rows_loop(x, y)
     return y
