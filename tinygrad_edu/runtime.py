@@ -1,13 +1,21 @@
 """How the engine sets up the process so that its defaults are fast. Applied once, on import.
 
-Two measured problems on small models (see benchmarks/ and the README):
+Two measured problems on small models (see docs/benchmarks.md, "Threads and memory"):
 
-* **Threads fight.** The conv and pool kernels run on numba's threads (one per core). OpenBLAS,
-  which numpy's matmul calls, keeps its own threads spinning for a while after each call;
-  next to numba's they made a CNN training step 2-5x slower on two cores. So the engine
-  limits OpenBLAS to one thread: the tutorial's matrices are too small to gain from more.
-  Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` (``0`` leaves BLAS alone); numba's threads are set
-  with ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
+* **Threads share the cores.** numpy's matmul runs on OpenBLAS's threads, the conv and pool
+  kernels on numba's; each library has one thread per core. After a multi-threaded call an
+  OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it sleeps; next to numba's
+  threads that spinning made a CNN training step 2-5x slower on two cores
+  (``python -m benchmarks.conv_candidates``, its "step" section). Limiting BLAS to one thread
+  stopped the fight but left matmuls on one core. So BLAS keeps its threads, and
+  ``before_parallel_kernel()``, which the kernels call just before each numba parallel kernel,
+  stops OpenBLAS's idle workers; the next multi-threaded BLAS call starts them again (about
+  0.1 ms). Setting BLAS to one thread around a kernel would not do: the count changes, the
+  spinning worker stays. While the process runs more than one Python thread the workers are
+  left alone, since another thread may be inside BLAS.
+  Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` limits BLAS to ``n`` threads (workers still stopped
+  before each kernel); ``0`` leaves BLAS alone, unlimited and never stopped. numba's threads are
+  set with ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
 * **Page faults.** glibc hands each freed buffer above 128 KiB straight back to the operating
   system, so every training step faulted its megabyte temporaries in again (about 4,500 faults
   a step; a CNN step took 1.8x as long). The engine asks glibc to keep freed memory for reuse.
@@ -21,8 +29,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import threading
 
 _applied: dict = {}
+# (the flag "workers started", the function that stops them) of each OpenBLAS built on pthreads
+_blas_servers: list = []
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -30,16 +41,40 @@ _M_MMAP_THRESHOLD = -3
 _KEEP = 1 << 30  # buffers up to 1 GiB come from (and go back to) the heap, not fresh mappings
 
 
-def _limit_blas_threads() -> None:
-    wanted = int(os.environ.get("TINYGRAD_EDU_BLAS_THREADS", "1"))
-    if wanted <= 0:
+def _set_up_blas() -> None:
+    raw = os.environ.get("TINYGRAD_EDU_BLAS_THREADS", "").strip()
+    if not raw.isdigit() and raw != "":
+        raise ValueError(f"TINYGRAD_EDU_BLAS_THREADS must be a number of threads (0 leaves BLAS alone), not {raw!r}")
+    wanted = int(raw) if raw else None
+    if wanted == 0:
         return
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController, threadpool_limits
     except ImportError:  # threadpoolctl is a dependency; without it BLAS keeps its defaults
         return
-    threadpool_limits(wanted, user_api="blas")
-    _applied["blas_threads"] = wanted
+    if wanted is not None:
+        threadpool_limits(wanted, user_api="blas")
+        _applied["blas_threads"] = wanted
+    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+        if lib.threading_layer != "pthreads":  # an OpenMP build's threads are OpenMP's to park
+            continue
+        try:
+            started = ctypes.c_int.in_dll(lib.dynlib, "blas_server_avail")
+            stop = lib.dynlib.blas_thread_shutdown_
+        except (AttributeError, ValueError):  # an OpenBLAS that does not export them
+            continue
+        _blas_servers.append((started, stop))
+    if _blas_servers:
+        _applied["blas_stopped_before_kernels"] = True
+
+
+def before_parallel_kernel() -> None:
+    """Stop OpenBLAS's idle workers: a numba parallel kernel is about to take every core."""
+    if threading.active_count() > 1:  # another thread may be inside BLAS: its workers must stay
+        return
+    for started, stop in _blas_servers:
+        if started.value:
+            stop()
 
 
 def _keep_freed_memory() -> None:
@@ -56,12 +91,13 @@ def _keep_freed_memory() -> None:
 
 
 def settings() -> dict:
-    """What ``apply`` changed: ``blas_threads`` and ``malloc_keep_bytes`` when set."""
+    """What ``apply`` changed: ``blas_threads``, ``blas_stopped_before_kernels`` and
+    ``malloc_keep_bytes`` when set."""
     return dict(_applied)
 
 
 def apply() -> None:
-    """Limit BLAS threads and keep freed memory, unless the environment says not to."""
+    """Set up BLAS's threads and keep freed memory, unless the environment says not to."""
     if not _applied:
-        _limit_blas_threads()
+        _set_up_blas()
         _keep_freed_memory()

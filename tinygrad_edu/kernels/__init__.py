@@ -13,10 +13,11 @@ PyTorch's error for a wrong shape, dtype or option, so no loop runs on arrays th
 
 Average and adaptive pooling are numpy only: ``pool.avg_pool2d_forward`` and the like.
 
-Threads: the numba kernels run in parallel with ``prange`` and call no BLAS. Their thread count
-is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time
-(1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS in the
-same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
+Threads: the conv and pool numba kernels run in parallel with ``prange`` and call no BLAS. Their
+thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run
+time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS in the
+same process would fight them for the cores: its idle workers keep spinning for ~0.1 s after each
+call. So ``_impl`` has the runtime stop them first (``runtime.before_parallel_kernel``).
 ``benchmarks/conv_candidates.py`` measures the combinations.
 
 The first call for each dtype compiles (about 10 s per kernel); later processes load the
@@ -26,6 +27,7 @@ numba's thread pool).
 import os
 
 from . import adam, conv, pool, relu, softmax
+from .. import runtime
 
 _PATHS = ("numba", "numpy")
 _path = None
@@ -49,8 +51,11 @@ use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
 
 
 def _impl(module, name, x):
-    """The chosen path's implementation of ``name``; integer arrays always take the numpy twin."""
+    """The chosen path's implementation of ``name``; integer arrays always take the numpy twin.
+    Before a numba kernel, OpenBLAS's idle workers are stopped so that it has the cores."""
     numba = _path == "numba" and getattr(x, "dtype", None) is not None and x.dtype.kind == "f"
+    if numba:
+        runtime.before_parallel_kernel()
     return getattr(module, f"{name}_{'numba' if numba else 'numpy'}")
 
 
