@@ -11,11 +11,22 @@ reported with its interquartile spread.
     python -m benchmarks.ratio relu chain mlp     # the cases whose name contains any word
     python -m benchmarks.ratio --blocks 30 relu   # more blocks: a tighter median
     python -m benchmarks.ratio --threads 1 cnn    # torch and numba on one thread each
+    python -m benchmarks.ratio --processes mlp    # each backend timed in a process of its own
+
+By default both backends share this process, and with them their thread pools: OpenBLAS's and
+OpenMP's idle threads spin for a while after a call and can slow the other backend's next block.
+``--processes`` runs each backend in a child process of its own (torch's without the engine's
+process settings, see ``tinygrad_edu/runtime.py``), on the same inputs, still alternating; before
+each block it rests ``--rest-s`` (0.15 s there, longer than OpenBLAS's ~0.1 s of spinning), so the
+other process's threads have gone quiet.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
+import multiprocessing
+import os
 import time
 
 import numpy as np
@@ -103,26 +114,92 @@ def _block(fn, reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
-def ratio(name: str, blocks: int = 15, block_s: float = 0.03) -> tuple[float, float, float]:
+def _in_process(name: str):
+    """Both backends' timers for case ``name``, built in this process."""
+    return [functools.partial(_block, CASES[name](make_backend(b))) for b in ("edu", "torch-cpu")]
+
+
+def _serve(backend: str, threads: int, conn) -> None:
+    """A child process's loop: a case name builds that case, a number times that many calls of it."""
+    import numba
+    import torch
+    torch.set_num_threads(threads)
+    numba.set_num_threads(threads)
+    b, fn = make_backend(backend), None
+    while (msg := conn.recv()) is not None:
+        if isinstance(msg, str):
+            fn = CASES[msg](b)
+            conn.send(None)
+        else:
+            conn.send(_block(fn, msg))
+
+
+# each backend's process; torch's without the engine's process settings (BLAS, allocator), as torch runs alone
+CHILD_ENV = {"edu": {}, "torch-cpu": {"TINYGRAD_EDU_BLAS_THREADS": "0", "TINYGRAD_EDU_MALLOC_TUNING": "0"}}
+
+
+class Processes:
+    """The engine and torch each in a child process of its own (``CHILD_ENV``), serving ``_serve``."""
+
+    def __init__(self, threads: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.conns, self.children = [], []
+        for backend, env in CHILD_ENV.items():
+            saved = dict(os.environ)
+            os.environ.update(env)
+            try:
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_serve, args=(backend, threads, child), daemon=True)
+                proc.start()
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            self.conns.append(parent)
+            self.children.append(proc)
+
+    def timers(self, name: str):
+        for conn in self.conns:
+            conn.send(name)
+        for conn in self.conns:
+            conn.recv()
+        return [functools.partial(self._block, conn) for conn in self.conns]
+
+    @staticmethod
+    def _block(conn, reps: int) -> float:
+        conn.send(reps)
+        return conn.recv()
+
+    def close(self) -> None:
+        for conn, proc in zip(self.conns, self.children):
+            conn.send(None)
+            proc.join()
+
+
+def ratio(name: str, blocks: int = 15, block_s: float = 0.03, rest_s: float = 0.0,
+          processes: Processes | None = None) -> tuple[float, float, float]:
     """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs.
 
     A block lasts about ``block_s``: several scheduler time slices, so a block is not decided
-    by whether another process got the core in the middle of one short call.
+    by whether another process got the core in the middle of one short call. Each block
+    starts after ``rest_s`` of sleep.
     """
-    build = CASES[name]
-    edu, ref = build(make_backend("edu")), build(make_backend("torch-cpu"))
-    for fn in (edu, ref, edu, ref):  # compile, allocate, fill caches
-        _block(fn, 2)
-    reps = max(1, round(block_s / min(_block(edu, 1), _block(ref, 1))))
+    edu, ref = processes.timers(name) if processes else _in_process(name)
+    for run in (edu, ref, edu, ref):  # compile, allocate, fill caches
+        run(2)
+    reps = max(1, round(block_s / min(edu(1), ref(1))))
+
+    def block(run):
+        time.sleep(rest_s)
+        return run(reps)
     ratios = []
     for i in range(blocks):
         # alternate which backend goes first, so neither always follows the other's cache footprint
         if i % 2:
-            r = _block(ref, reps)
-            e = _block(edu, reps)
+            r = block(ref)
+            e = block(edu)
         else:
-            e = _block(edu, reps)
-            r = _block(ref, reps)
+            e = block(edu)
+            r = block(ref)
         ratios.append(e / r)
     q25, med, q75 = np.percentile(ratios, [25, 50, 75])
     return float(med), float(q25), float(q75)
@@ -136,15 +213,25 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=cores(),
                         help="torch's and numba's threads (default: the cores); 1 on a machine other processes "
                              "load, where thread pools that wait for each other lose whole time slices")
+    parser.add_argument("--processes", action="store_true",
+                        help="time each backend in a process of its own instead of both in this one")
+    parser.add_argument("--rest-s", type=float, default=None,
+                        help="seconds of sleep before each block (default 0; 0.15 with --processes)")
     args = parser.parse_args(argv)
+    rest_s = args.rest_s if args.rest_s is not None else (0.15 if args.processes else 0.0)
     import numba
     import torch
     torch.set_num_threads(args.threads)
     numba.set_num_threads(args.threads)
     names = [n for n in CASES if not args.words or any(w in n for w in args.words)]
-    for name in names:
-        med, q25, q75 = ratio(name, args.blocks, args.block_s)
-        print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f})", flush=True)
+    processes = Processes(args.threads) if args.processes else None
+    try:
+        for name in names:
+            med, q25, q75 = ratio(name, args.blocks, args.block_s, rest_s, processes)
+            print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f})", flush=True)
+    finally:
+        if processes:
+            processes.close()
 
 
 if __name__ == "__main__":
