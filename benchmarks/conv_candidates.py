@@ -1,6 +1,6 @@
 """Conv / max-pool kernel candidates against torch on the tutorial CNN's shapes.
 
-    python -m benchmarks.conv_candidates [--rounds 5]
+    python -m benchmarks.conv_candidates [--rounds 5] [--sections step]
 
 Everything runs in this one process. Each round times every candidate in turn, in a block of
 back-to-back calls after a short rest (so threads left spinning by one candidate do not slow
@@ -16,13 +16,18 @@ Candidates:
   numba im2col+BLAS       numba im2col/col2im copies, GEMMs by numpy matmul (OpenBLAS)
 The "step" section times the tutorial network's forward+backward (conv, relu, pool, conv, relu,
 pool, linear, mean) on the kernels plus numpy under numba x OpenBLAS thread counts, against
-the same network in torch: that is where numba's and OpenBLAS's threads meet. Its numpy side
+the same network in torch: that is where numba's and OpenBLAS's threads meet. Its kernels are
+called directly, so OpenBLAS's workers spin on beside them after each matmul (the fight that
+made the step 2-5x slower on two cores), except in the "engine" row, which calls them through
+``tinygrad_edu.kernels`` as the engine does: there the runtime's policy stops OpenBLAS's idle
+workers before each parallel kernel (``tinygrad_edu/runtime.py``). Its numpy side
 allocates megabyte arrays at every step, which glibc hands back to the kernel and then takes
 page faults on again; MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 in
 the environment shows what that costs.
 """
 import argparse
 import time
+import types
 
 import numba
 import numpy as np
@@ -31,6 +36,7 @@ import torch.nn.functional as TF
 from numba import njit, prange
 from threadpoolctl import threadpool_limits
 
+from tinygrad_edu import kernels
 from tinygrad_edu.kernels import conv, pool
 
 CONVS = {"conv1 1->8 @28": ((64, 1, 28, 28), (8, 1, 3, 3)), "conv2 8->32 @14": ((64, 8, 14, 14), (32, 8, 3, 3))}
@@ -216,22 +222,26 @@ def step_section(rounds, rng):
     w2, b2 = 0.1 * rng.standard_normal((32, 8, 3, 3), dtype=np.float32), np.zeros(32, np.float32)
     wl = 0.02 * rng.standard_normal((10, 32 * 7 * 7), dtype=np.float32)
 
-    def ours():
-        h1 = conv.conv2d_forward_numba(x, w1, b1, S, P)
+    direct = types.SimpleNamespace(conv2d_forward=conv.conv2d_forward_numba, conv2d_backward=conv.conv2d_backward_numba,
+                                   max_pool2d_forward=pool.max_pool2d_forward_numba,
+                                   max_pool2d_backward=pool.max_pool2d_backward_numba)
+
+    def ours(k=direct):
+        h1 = k.conv2d_forward(x, w1, b1, S, P)
         r1 = np.maximum(h1, 0)
-        p1, a1 = pool.max_pool2d_forward_numba(r1, (2, 2), (2, 2), (0, 0))
-        h2 = conv.conv2d_forward_numba(p1, w2, b2, S, P)
+        p1, a1 = k.max_pool2d_forward(r1, (2, 2), (2, 2), (0, 0))
+        h2 = k.conv2d_forward(p1, w2, b2, S, P)
         r2 = np.maximum(h2, 0)
-        p2, a2 = pool.max_pool2d_forward_numba(r2, (2, 2), (2, 2), (0, 0))
+        p2, a2 = k.max_pool2d_forward(r2, (2, 2), (2, 2), (0, 0))
         flat = p2.reshape(64, -1)
         logits = flat @ wl.T
         g_logits = np.full_like(logits, 1 / logits.size)
         g_wl = g_logits.T @ flat
         g_p2 = (g_logits @ wl).reshape(p2.shape)
-        g_h2 = pool.max_pool2d_backward_numba(g_p2, a2, r2.shape) * (h2 > 0)
-        g_p1, g_w2, g_b2 = conv.conv2d_backward_numba(g_h2, p1, w2, S, P)
-        g_h1 = pool.max_pool2d_backward_numba(g_p1, a1, r1.shape) * (h1 > 0)
-        return g_wl, g_w2, conv.conv2d_backward_numba(g_h1, x, w1, S, P, (False, True, True))
+        g_h2 = k.max_pool2d_backward(g_p2, a2, r2.shape) * (h2 > 0)
+        g_p1, g_w2, g_b2 = k.conv2d_backward(g_h2, p1, w2, S, P)
+        g_h1 = k.max_pool2d_backward(g_p1, a1, r1.shape) * (h1 > 0)
+        return g_wl, g_w2, k.conv2d_backward(g_h1, x, w1, S, P, (False, True, True))
 
     tx, tw1, tb1, tw2, tb2, twl = (torch.tensor(a, requires_grad=r) for a, r in
                                    ((x, False), (w1, True), (b1, True), (w2, True), (b2, True), (wl, True)))
@@ -245,20 +255,26 @@ def step_section(rounds, rng):
     for nt in (2, 1):
         for bt in (2, 1):
             candidates[f"numba {nt}t + OpenBLAS {bt}t"] = with_threads(ours, nt, bt)
+    previous = kernels.use("numba")
+    candidates["engine: 2t + 2t, BLAS stopped"] = with_threads(lambda: ours(kernels), 2, 2)
     report("tutorial CNN forward+backward (no optimizer)", measure(candidates, rounds, block_s=0.3))
+    kernels.use(previous)
 
 
-def main():
+SECTIONS = {"conv": conv_sections, "pool": pool_sections, "step": step_section}
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    args = parser.parse_args(argv)
     torch.set_num_threads(2)
     print(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), float32, per-call times in ms over {args.rounds} rounds")
     rng = np.random.default_rng(0)
-    conv_sections(args.rounds, rng)
-    pool_sections(args.rounds, rng)
-    step_section(args.rounds, rng)
+    for name in args.sections:
+        SECTIONS[name](args.rounds, rng)
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
 
