@@ -10,7 +10,7 @@ reported with its interquartile spread.
     python -m benchmarks.ratio                    # every case
     python -m benchmarks.ratio relu chain mlp     # the cases whose name contains any word
     python -m benchmarks.ratio --blocks 30 relu   # more blocks: a tighter median
-    python -m benchmarks.ratio --threads 1 cnn    # torch and numba on one thread each
+    python -m benchmarks.ratio --threads 1 cnn    # torch, numba and BLAS on one thread each
     python -m benchmarks.ratio --processes mlp    # each backend timed in a process of its own
 
 By default both backends share this process, and with them their thread pools: OpenBLAS's and
@@ -119,12 +119,21 @@ def _in_process(name: str):
     return [functools.partial(_block, CASES[name](make_backend(b))) for b in ("edu", "torch-cpu")]
 
 
-def _serve(backend: str, threads: int, conn) -> None:
-    """A child process's loop: a case name builds that case, a number times that many calls of it."""
+def set_threads(threads: int) -> None:
+    """torch's, numba's and numpy's BLAS threads: the same count for both backends, unless
+    ``TINYGRAD_EDU_BLAS_THREADS`` says how many BLAS threads the engine has."""
     import numba
     import torch
+    from threadpoolctl import threadpool_limits
     torch.set_num_threads(threads)
     numba.set_num_threads(threads)
+    if not os.environ.get("TINYGRAD_EDU_BLAS_THREADS"):
+        threadpool_limits(threads, user_api="blas")
+
+
+def _serve(backend: str, threads: int, conn) -> None:
+    """A child process's loop: a case name builds that case, a number times that many calls of it."""
+    set_threads(threads)
     b, fn = make_backend(backend), None
     while (msg := conn.recv()) is not None:
         if isinstance(msg, str):
@@ -169,40 +178,78 @@ class Processes:
         conn.send(reps)
         return conn.recv()
 
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.children]
+
     def close(self) -> None:
         for conn, proc in zip(self.conns, self.children):
             conn.send(None)
             proc.join()
 
 
+class OtherLoad:
+    """The share of the machine's CPU time that other processes used since the last call, from
+    Linux's /proc: all CPUs' busy time less that of ``pids`` (this process and its children)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.last = self._read()
+
+    def _read(self) -> tuple[int, float]:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        others = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        for pid in self.pids:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            others -= int(fields[11]) + int(fields[12])  # utime + stime
+        return others, time.perf_counter()
+
+    def share(self) -> float:
+        (o0, t0), (o1, t1) = self.last, self._read()
+        self.last = (o1, t1)
+        return max(0, o1 - o0) / (os.sysconf("SC_CLK_TCK") * os.cpu_count() * (t1 - t0))
+
+
 def ratio(name: str, blocks: int = 15, block_s: float = 0.03, rest_s: float = 0.0,
-          processes: Processes | None = None) -> tuple[float, float, float]:
-    """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs.
+          processes: Processes | None = None, max_others: float | None = None) -> tuple[float, float, float, int]:
+    """(median, 25th, 75th percentile) of edu/torch over ``blocks`` alternating block pairs, and
+    how many pairs were dropped.
 
     A block lasts about ``block_s``: several scheduler time slices, so a block is not decided
     by whether another process got the core in the middle of one short call. Each block
-    starts after ``rest_s`` of sleep.
+    starts after ``rest_s`` of sleep. With ``max_others``, a pair during which other processes
+    used more than that share of the machine's CPU time is dropped and timed again (at most
+    ``20 * blocks`` times).
     """
     edu, ref = processes.timers(name) if processes else _in_process(name)
     for run in (edu, ref, edu, ref):  # compile, allocate, fill caches
         run(2)
     reps = max(1, round(block_s / min(edu(1), ref(1))))
+    load = None if max_others is None else OtherLoad([os.getpid()] + (processes.pids() if processes else []))
 
     def block(run):
         time.sleep(rest_s)
         return run(reps)
-    ratios = []
-    for i in range(blocks):
+    ratios, dropped = [], 0
+    while len(ratios) < blocks and dropped <= 20 * blocks:
+        if load:
+            load.share()
         # alternate which backend goes first, so neither always follows the other's cache footprint
-        if i % 2:
+        if len(ratios) % 2:
             r = block(ref)
             e = block(edu)
         else:
             e = block(edu)
             r = block(ref)
+        if load and load.share() > max_others:
+            dropped += 1
+            continue
         ratios.append(e / r)
+    if not ratios:
+        return float("nan"), float("nan"), float("nan"), dropped
     q25, med, q75 = np.percentile(ratios, [25, 50, 75])
-    return float(med), float(q25), float(q75)
+    return float(med), float(q25), float(q75), dropped
 
 
 def main(argv=None) -> None:
@@ -211,24 +258,25 @@ def main(argv=None) -> None:
     parser.add_argument("--blocks", type=int, default=15)
     parser.add_argument("--block-s", type=float, default=0.03, help="seconds per block (default 0.03)")
     parser.add_argument("--threads", type=int, default=cores(),
-                        help="torch's and numba's threads (default: the cores); 1 on a machine other processes "
+                        help="torch's, numba's and BLAS's threads (default: the cores); 1 on a machine other processes "
                              "load, where thread pools that wait for each other lose whole time slices")
     parser.add_argument("--processes", action="store_true",
                         help="time each backend in a process of its own instead of both in this one")
     parser.add_argument("--rest-s", type=float, default=None,
                         help="seconds of sleep before each block (default 0; 0.15 with --processes)")
+    parser.add_argument("--max-others", type=float, default=None,
+                        help="drop and retime a block pair during which other processes used more than this share "
+                             "of the machine's CPU time (Linux; e.g. 0.05)")
     args = parser.parse_args(argv)
     rest_s = args.rest_s if args.rest_s is not None else (0.15 if args.processes else 0.0)
-    import numba
-    import torch
-    torch.set_num_threads(args.threads)
-    numba.set_num_threads(args.threads)
+    set_threads(args.threads)
     names = [n for n in CASES if not args.words or any(w in n for w in args.words)]
     processes = Processes(args.threads) if args.processes else None
     try:
         for name in names:
-            med, q25, q75 = ratio(name, args.blocks, args.block_s, rest_s, processes)
-            print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f})", flush=True)
+            med, q25, q75, dropped = ratio(name, args.blocks, args.block_s, rest_s, processes, args.max_others)
+            note = f", {dropped} pairs dropped" if args.max_others is not None else ""
+            print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f}{note})", flush=True)
     finally:
         if processes:
             processes.close()
