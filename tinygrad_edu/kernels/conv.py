@@ -22,8 +22,8 @@ Two implementations with the same maths:
   gradient is scattered back one kernel offset (i, j) at a time ("col2im"). Integer inputs
   (int64 and the like, which torch accepts) run here only, exactly, in their own dtype.
 * ``*_numba``: direct loops over "planes" (below), compiled by numba, run in parallel over
-  images and channels with ``prange``. No BLAS call, so numba's threads never compete with
-  OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
+  images and channels by ``threads.run_split``. No BLAS call, so the kernels' threads never
+  compete with OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
 
 Both entry points first call ``check_conv2d_args`` (or ``check_conv2d_grad``), the one place
 where shapes, dtypes and options are checked, so no call reaches a loop with arrays that
@@ -32,8 +32,10 @@ disagree: a wrong call raises PyTorch's error instead of reading outside an arra
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .threads import run_split
 
 # reassoc lets LLVM vectorise the sums of products; no nnan/ninf, so NaN and inf propagate as in torch
 _FASTMATH = {"reassoc", "contract"}
@@ -253,25 +255,27 @@ def _flat_weights(w):
     return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(planes, w2, offsets, bias, Wq, out):
-    """out[n,f,oh,ow] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + oh*Wq + ow].
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _forward_kernel(start, stop, planes, w2, offsets, bias, Wq, out):
+    """out[n,f,oh,ow] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + oh*Wq + ow], for the jobs
+    start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
 
     planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW).
+    Plain loops, no array expressions: numba compiles slice assignments into much more code.
     """
-    N = planes.shape[0]
     F, T = w2.shape
     _, _, OH, OW = out.shape
     L = (OH - 1) * Wq + OW
     pairs = (F + 1) // 2
+    acc_a, acc_b = np.empty(L, planes.dtype), np.empty(L, planes.dtype)
     # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
     # feeds two sums, and each sum is loaded and stored once per four multiply-adds
-    for job in prange(N * pairs):
+    for job in range(start, stop):
         n, fa = job // pairs, 2 * (job % pairs)
         fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice
         xn, wa, wb = planes[n], w2[fa], w2[fb]
-        acc_a, acc_b = np.empty(L, planes.dtype), np.empty(L, planes.dtype)
-        acc_a[:], acc_b[:] = bias[fa], bias[fb]
+        for p in range(L):
+            acc_a[p], acc_b[p] = bias[fa], bias[fb]
         t = 0
         while t + 4 <= T:
             x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
@@ -289,20 +293,21 @@ def _forward_kernel(planes, w2, offsets, bias, Wq, out):
                 acc_a[p] += a0 * x0[p]
                 acc_b[p] += b0 * x0[p]
         for oh in range(OH):
-            out[n, fa, oh, :] = acc_a[oh * Wq:oh * Wq + OW]
-            out[n, fb, oh, :] = acc_b[oh * Wq:oh * Wq + OW]
+            for ow in range(OW):
+                out[n, fa, oh, ow], out[n, fb, oh, ow] = acc_a[oh * Wq + ow], acc_b[oh * Wq + ow]
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _input_grad_kernel(grads, w2, offsets, L, dplanes):
-    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L  (dplanes zeroed by the caller).
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _input_grad_kernel(start, stop, grads, w2, offsets, L, dplanes):
+    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L and the images n in
+    start..stop-1 (dplanes zeroed by the caller).
 
     grads (N, F, OH*Wq) in the wide layout, zero in the junk columns, which would otherwise land
-    on real inputs. One image per thread: the taps of one image overlap, different images don't.
+    on real inputs. Jobs are images: the taps of one image overlap, different images don't.
     """
-    N, F, _ = grads.shape
+    F = grads.shape[1]
     T = offsets.shape[0]
-    for n in prange(N):
+    for n in range(start, stop):
         gn, dn = grads[n], dplanes[n]
         for t in range(T):
             d = dn[offsets[t]:offsets[t] + L]
@@ -320,17 +325,18 @@ def _input_grad_kernel(grads, w2, offsets, L, dplanes):
                     d[p] += w0 * g0[p]
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _weight_grad_kernel(grads, planes, offsets, L, zero, dw_per_image):
-    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p].
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _weight_grad_kernel(start, stop, grads, planes, offsets, L, zero, dw_per_image):
+    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p] for the images n in
+    start..stop-1.
 
     grads (N, F, OH*Wq) zero in the junk columns; zero is 0 in the arrays' dtype, so the sums
     stay in it. One partial sum per image keeps the threads' writes apart; the caller adds
     them up over n.
     """
-    N, F, _ = grads.shape
+    F = grads.shape[1]
     T = offsets.shape[0]
-    for n in prange(N):
+    for n in range(start, stop):
         xn = planes[n]
         # two output channels and four taps per sweep: eight sums from six loads per p
         for fa in range(0, F, 2):
@@ -386,7 +392,8 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     outs = []
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
         out = np.empty((x.shape[0], fs.stop - fs.start, geo.OH, geo.OW), x.dtype)
-        _forward_kernel(planes, _flat_weights(w[fs]), geo.offsets + k * group_size, bias[fs], geo.Wq, out)
+        run_split(_forward_kernel, x.shape[0] * ((out.shape[1] + 1) // 2), planes, _flat_weights(w[fs]),
+                  geo.offsets + k * group_size, bias[fs], geo.Wq, out)
         outs.append(out)
     return outs[0] if groups == 1 else np.concatenate(outs, axis=1)
 
@@ -408,15 +415,16 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
     if needs[0]:
         dplanes = np.zeros((N, x.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq), x.dtype)
         for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
-            _input_grad_kernel(group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L, dplanes)
+            run_split(_input_grad_kernel, N, group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L,
+                      dplanes)
         dx = _from_planes(dplanes, x.shape, stride, padding, geo)
     if needs[1]:
         planes = _to_planes(x, stride, padding, geo)
         dws = []
         for k, (_, fs) in enumerate(slices):
             dw_per_image = np.empty((N, fs.stop - fs.start, geo.offsets.size), x.dtype)
-            _weight_grad_kernel(group_grads[k], planes, geo.offsets + k * group_size, geo.L, x.dtype.type(0),
-                                dw_per_image)
+            run_split(_weight_grad_kernel, N, group_grads[k], planes, geo.offsets + k * group_size, geo.L,
+                      x.dtype.type(0), dw_per_image)
             dws.append(dw_per_image.sum(axis=0))
         dw = np.concatenate(dws, axis=0).reshape(w.shape)
     if needs[2]:
