@@ -291,6 +291,25 @@ def test_numba_kernels_give_the_same_bits_on_any_thread_count(shape):
     for a, b in zip(one, many):
         np.testing.assert_array_equal(a, b)
 
+
+def test_run_split_does_every_job_once_and_raises_a_pieces_error():
+    from tinygrad_edu.kernels.threads import run_split
+
+    def count(start, stop, out):
+        out[start:stop] += 1
+
+    for jobs in (1, 2, 7, 37):
+        out = np.zeros(jobs, np.int64)
+        run_split(count, jobs, out)
+        np.testing.assert_array_equal(out, 1)
+
+    def fail_after_the_first(start, stop):
+        if start > 0:
+            raise ValueError(f"piece {start}..{stop}")
+
+    with pytest.raises(ValueError, match="piece"):
+        run_split(fail_after_the_first, 10)
+
 # ---------------------------------------------------------------------------- Adam
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
