@@ -208,46 +208,61 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 #
 # whatever the stride. So every loop below runs over p with unit stride: long, contiguous and
 # vectorised. Positions with ow >= OW ("junk" columns) are computed and thrown away, and the
-# gradient is fed in with zeros there. p runs over L = (OH - 1) * Wq + OW values, which stay
-# inside each phase.
+# gradient is fed in with zeros there. p runs over (OH - 1) * Wq + OW values, which stay inside
+# each phase, rounded up to L, a multiple of _LANES: each sweep is then whole vector registers,
+# with no scalar remainder loop (that remainder was a third of the weight gradient's time on
+# conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
+# last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
 # ----------------------------------------------------------------------------------------------
 
-_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L offsets")
+_LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
+_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """Output size, phase size, wide length and tap offsets for these shapes; see "Planes" above.
+    """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
+    see "Planes" above.
 
     With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
     shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
     group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
     """
-    (_, _, H, W), (_, Cg, KH, KW) = x_shape, w_shape
+    (_, C, H, W), (_, Cg, KH, KW) = x_shape, w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     OH, OW = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1, (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
     Hq, Wq = -(-(H + 2 * ph) // sh), -(-(W + 2 * pw) // sw)
     c, i, j = np.ogrid[:Cg, :KH, :KW]
     phase = (c * sh + i * dh % sh) * sw + j * dw % sw
     offsets = phase * (Hq * Wq) + (i * dh // sh) * Wq + j * dw // sw
-    return _Geometry(OH, OW, Hq, Wq, (OH - 1) * Wq + OW, offsets.ravel().astype(np.int64))
+    wide = (OH - 1) * Wq + OW
+    L = -(-wide // _LANES) * _LANES
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets.ravel().astype(np.int64))
 
 
 def _to_planes(x, stride, padding, geo):
-    """x (N, C, H, W) -> (N, C*sh*sw*Hq*Wq): padded, split into stride phases, flattened."""
+    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end."""
     (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
     N, C, H, W = x.shape
     xpad = np.zeros((N, C, Hq * sh, Wq * sw), x.dtype)
     xpad[:, :, ph:ph + H, pw:pw + W] = x
-    phases = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
-    return np.ascontiguousarray(phases).reshape(N, -1)
+    planes = np.empty((N, geo.row), x.dtype)
+    planes[:, C * sh * sw * Hq * Wq:] = 0
+    _phases(planes, C, stride, geo)[...] = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
+    return planes
 
 
 def _from_planes(planes, x_shape, stride, padding, geo):
-    """Inverse of _to_planes: (N, C*sh*sw*Hq*Wq) -> (N, C, H, W)."""
+    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W)."""
     (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
     N, C, H, W = x_shape
-    xpad = planes.reshape(N, C, sh, sw, Hq, Wq).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
+    xpad = _phases(planes, C, stride, geo).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
     return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
+
+
+def _phases(planes, C, stride, geo):
+    """The (N, C, sh, sw, Hq, Wq) view of a planes array without its trailing zeros."""
+    (sh, sw), Hq, Wq = stride, geo.Hq, geo.Wq
+    return planes[:, :C * sh * sw * Hq * Wq].reshape(planes.shape[0], C, sh, sw, Hq, Wq)
 
 
 def _flat_weights(w):
@@ -256,16 +271,16 @@ def _flat_weights(w):
 
 
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(start, stop, planes, w2, offsets, bias, Wq, out):
+def _forward_kernel(start, stop, planes, w2, offsets, bias, Wq, L, out):
     """out[n,f,oh,ow] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + oh*Wq + ow], for the jobs
     start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
 
-    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW).
+    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW); the
+    sums run over the L wide positions (see "Planes").
     Plain loops, no array expressions: numba compiles slice assignments into much more code.
     """
     F, T = w2.shape
     _, _, OH, OW = out.shape
-    L = (OH - 1) * Wq + OW
     pairs = (F + 1) // 2
     acc_a, acc_b = np.empty(L, planes.dtype), np.empty(L, planes.dtype)
     # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
@@ -293,8 +308,11 @@ def _forward_kernel(start, stop, planes, w2, offsets, bias, Wq, out):
                 acc_a[p] += a0 * x0[p]
                 acc_b[p] += b0 * x0[p]
         for oh in range(OH):
+            row_a, row_b = out[n, fa, oh], out[n, fb, oh]
             for ow in range(OW):
-                out[n, fa, oh, ow], out[n, fb, oh, ow] = acc_a[oh * Wq + ow], acc_b[oh * Wq + ow]
+                row_a[ow] = acc_a[oh * Wq + ow]
+            for ow in range(OW):
+                row_b[ow] = acc_b[oh * Wq + ow]
 
 
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
@@ -302,7 +320,7 @@ def _input_grad_kernel(start, stop, grads, w2, offsets, L, dplanes):
     """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L and the images n in
     start..stop-1 (dplanes zeroed by the caller).
 
-    grads (N, F, OH*Wq) in the wide layout, zero in the junk columns, which would otherwise land
+    grads (N, F, >= L) in the wide layout, zero in the junk positions, which would otherwise land
     on real inputs. Jobs are images: the taps of one image overlap, different images don't.
     """
     F = grads.shape[1]
@@ -330,7 +348,7 @@ def _weight_grad_kernel(start, stop, grads, planes, offsets, L, zero, dw_per_ima
     """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p] for the images n in
     start..stop-1.
 
-    grads (N, F, OH*Wq) zero in the junk columns; zero is 0 in the arrays' dtype, so the sums
+    grads (N, F, >= L) zero in the junk positions; zero is 0 in the arrays' dtype, so the sums
     stay in it. One partial sum per image keeps the threads' writes apart; the caller adds
     them up over n.
     """
@@ -393,7 +411,7 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
         out = np.empty((x.shape[0], fs.stop - fs.start, geo.OH, geo.OW), x.dtype)
         run_split(_forward_kernel, x.shape[0] * ((out.shape[1] + 1) // 2), planes, _flat_weights(w[fs]),
-                  geo.offsets + k * group_size, bias[fs], geo.Wq, out)
+                  geo.offsets + k * group_size, bias[fs], geo.Wq, geo.L, out)
         outs.append(out)
     return outs[0] if groups == 1 else np.concatenate(outs, axis=1)
 
@@ -408,12 +426,12 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
     slices = _group_slices(groups, x.shape[1], F)
     dx = dw = db = None
     if needs[0] or needs[1]:
-        grads = np.zeros((N, F, OH * geo.Wq), x.dtype)
-        grads.reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
-        # one contiguous (N, F/G, OH*Wq) block per group
+        grads = np.zeros((N, F, max(OH * geo.Wq, geo.L)), x.dtype)
+        grads[..., :OH * geo.Wq].reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
+        # one contiguous (N, F/G, OH*Wq or L) block per group
         group_grads = [grads] if groups == 1 else [np.ascontiguousarray(grads[:, fs]) for _, fs in slices]
     if needs[0]:
-        dplanes = np.zeros((N, x.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq), x.dtype)
+        dplanes = np.zeros((N, geo.row), x.dtype)
         for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
             run_split(_input_grad_kernel, N, group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L,
                       dplanes)
