@@ -2,7 +2,9 @@
 
 
 def _tensor() -> type:
-    from .tensor import Tensor  # imported late: tensor.py imports autograd, which re-exports Variable
+    from .tensor import (
+        Tensor,  # imported late: tensor.py imports autograd, which re-exports Variable
+    )
     return Tensor
 
 
