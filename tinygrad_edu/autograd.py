@@ -27,6 +27,7 @@ import weakref
 import numpy as np
 
 from ._size import Size
+from .grad_mode import _state as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (re-exported)
 from .gradcheck import gradcheck  # noqa: F401  (re-exported: torch.autograd.gradcheck)
 from .variable import Variable  # noqa: F401  (re-exported: torch.autograd.Variable)
@@ -143,8 +144,7 @@ class Function:
         ctx = cls(tensors)
         raw = [a.array if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *raw, **kwargs)
-        requires_grad = is_grad_enabled() and any(ctx.needs_input_grad)
-        grad_fn = ctx if requires_grad else None
+        grad_fn = ctx if _grad_mode.enabled and True in ctx.needs_input_grad else None
         if isinstance(out, tuple):  # ops with extra non-differentiable outputs (max's indices)
             result = (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
             first = result[0]
@@ -154,7 +154,7 @@ class Function:
             rest = raw[1:]
             first._become_view(tensors[0], lambda a: cls.forward(cls(()), a, *rest, **kwargs))
         if grad_fn is not None:
-            ctx._made(first)
+            ctx._out = (first.array.shape, first.array.dtype, weakref.ref(first))  # ctx._made(first), inlined
             if ctx._saved:
                 ctx._note_versions(tensors, first)
         if observer.tracer is not None:
