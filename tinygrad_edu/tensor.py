@@ -34,22 +34,6 @@ from ._tensor_str import tensor_repr
 from .ops import binary, binary_math, linalg, movement, reduce, softmax, unary
 
 
-_constants: dict = {}  # (number, numpy dtype) -> its constant tensor, for the numbers ops see again and again
-
-
-def _constant(number, dtype) -> "Tensor":
-    """``number`` as a 0-dim constant tensor of ``dtype``, made once and reused (ops never change their
-    inputs, and a constant never requires grad). Zero is made afresh: 0.0 == -0.0 as keys, not as values."""
-    t = _constants.get((number, dtype))
-    if t is None:
-        t = Tensor._make(np.asarray(number, dtype=dtype))
-        if number:
-            if len(_constants) >= 256:  # a learning rate that changes every step must not grow it forever
-                _constants.clear()
-            _constants[number, dtype] = t
-    return t
-
-
 class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, IndexMethods, NewMethods):
     """An n-dimensional array that can record the ops applied to it and differentiate them."""
 
@@ -185,7 +169,7 @@ class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, Index
         if dtype is None and type(other) in (float, int) and self.array.dtype.kind == "f":
             # the commonest call, x * 0.5 on a float tensor: a Python number takes the tensor's dtype
             # (PyTorch's rule), so the promotion search below is skipped
-            b = _constant(other, self.array.dtype)
+            b = self._constant(other)
             return op.apply(b, self) if reverse else op.apply(self, b)
         if isinstance(other, (np.ndarray, list, tuple)):
             other = Tensor._make(to_array(other))
