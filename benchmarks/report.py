@@ -281,8 +281,22 @@ class Report:
                 rows.append(row)
             header = ["batch", "edu ms", "torch-cpu ms"] + (["torch-cuda ms"] if self.has_cuda() else []) + \
                 ["edu / torch-cpu", "edu µs/sample", "torch-cpu µs/sample"]
-            parts.append(f"**{model.upper()}** training step\n\n" + table(header, rows))
+            parts.append(f"**{model.upper()}** training step\n\n" + table(header, rows)
+                         + self.scaling_verdict(model, by[model]))
         return "\n\n".join(parts)
+
+    STEP_TARGETS = {"mlp": 0.75, "cnn": 0.85}  # issue 13: edu / torch-cpu of the training step, from batch 16 up
+
+    def scaling_verdict(self, model: str, groups: dict) -> str:
+        """One line: the batch sizes where the step's ratio is above the model's target."""
+        target = self.STEP_TARGETS.get(model)
+        if target is None:
+            return ""
+        ratios = {b: self.run_of(g).median(g, "edu") / self.run_of(g).median(g, REFERENCE)
+                  for b, g in groups.items() if self.run_of(g).median(g, "edu") and self.run_of(g).median(g, REFERENCE)}
+        above = [f"{b} ({r:.2f}×)" for b, r in sorted(ratios.items()) if r > target]
+        return (f"\n\nTarget ≤ {target:.2f}×: " + ("met at every batch size." if not above else
+                                                     "above it at batch " + ", ".join(above) + "."))
 
     def main_groups(self, kind: str) -> list[str]:
         seen = []
