@@ -30,6 +30,7 @@ where shapes, dtypes and options are checked, so no call reaches a loop with arr
 disagree: a wrong call raises PyTorch's error instead of reading outside an array.
 """
 from collections import namedtuple
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -219,6 +220,7 @@ _LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
 _Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
 
 
+@lru_cache(maxsize=64)  # a model calls each conv with the same shapes at every step: 20 us each time
 def _geometry(x_shape, w_shape, stride, padding, dilation):
     """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
     see "Planes" above.
@@ -236,7 +238,9 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
     offsets = phase * (Hq * Wq) + (i * dh // sh) * Wq + j * dw // sw
     wide = (OH - 1) * Wq + OW
     L = -(-wide // _LANES) * _LANES
-    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets.ravel().astype(np.int64))
+    offsets = offsets.ravel().astype(np.int64)
+    offsets.flags.writeable = False  # shared by every call with these shapes
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets)
 
 
 def _to_planes(x, stride, padding, geo):
