@@ -90,29 +90,41 @@ def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, st
     p += (-step_size * m) / denom
 
 
+def adam_element(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2,
+                 one_minus_beta2, eps, weight_decay, sign, tiny, zero):
+    """Adam's update of one element: the new (p, m, v, v_max). Plain Python, compiled twice: inlined
+    into the CPU loop below and, as a device function, into the CUDA kernel (``kernels/cuda/adam.py``).
+    ``zero`` is 0 in p's dtype (a literal 0 would make the moments float64); v_max is unused unless
+    amsgrad. The flushes are selects, so the CPU loop stays SIMD code."""
+    g = sign * g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    m = m + one_minus_beta1 * (g - m)
+    v = v * beta2 + one_minus_beta2 * g * g
+    m = zero if abs(m) < tiny else m
+    v = zero if v < tiny else v
+    if amsgrad:
+        v_max = v if v > v_max else v_max
+        root = math.sqrt(v_max)
+    else:
+        root = math.sqrt(v)
+    return p + (neg_step_size * m) / (root / bias2_sqrt + eps), m, v, v_max
+
+
+_adam_element_cpu = njit(inline="always", error_model="numpy", cache=True)(adam_element)
+
+
 @njit(cache=True, error_model="numpy")
 def _adam_kernel(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2,
                  one_minus_beta2, eps, weight_decay, sign, tiny, zero):
-    """One pass over the elements. Written so that LLVM turns it into SIMD code (8 float32 at a
-    time): numpy's error model (no Python ZeroDivisionError check inside the loop), the flushes
-    as selects, and np.sqrt, which stays in p's dtype (a float32 sqrt rounds as numpy's does).
-    ``zero`` is 0 in p's dtype: a literal 0 would make the moments float64."""
+    """One pass over the elements. numpy's error model (no Python ZeroDivisionError check inside the
+    loop) lets LLVM turn it into SIMD code, 8 float32 at a time."""
     for i in range(p.size):
-        gi = sign * g[i]
-        if weight_decay != 0:
-            gi = gi + weight_decay * p[i]
-        mi = m[i] + one_minus_beta1 * (gi - m[i])
-        vi = v[i] * beta2 + one_minus_beta2 * gi * gi
-        mi = zero if abs(mi) < tiny else mi
-        vi = zero if vi < tiny else vi
-        m[i] = mi
-        v[i] = vi
+        p[i], m[i], v[i], vm = _adam_element_cpu(p[i], g[i], m[i], v[i], v_max[i], amsgrad, neg_step_size,
+                                                 bias2_sqrt, one_minus_beta1, beta2, one_minus_beta2, eps,
+                                                 weight_decay, sign, tiny, zero)
         if amsgrad:
-            vm = v_max[i]
-            vm = vi if vi > vm else vm
             v_max[i] = vm
-            vi = vm
-        p[i] = p[i] + (neg_step_size * mi) / (np.sqrt(vi) / bias2_sqrt + eps)
 
 
 def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
