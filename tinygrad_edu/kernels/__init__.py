@@ -19,10 +19,10 @@ BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.
 at run time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS
 in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
 
-Each kernel has one compiled version per dtype, made at its first call (0.1-0.7 s of CPU each; the
-CNN's nine kernels about 3 s in all) and saved in numba's cache next to these files, from which
-later processes load it (about 0.4 s for the first kernel, which sets up numba's compiler, then
-milliseconds each).
+Each kernel has one compiled version per dtype, made at its first call (0.1-0.6 s of CPU each, after
+about 0.4 s of numba's own set-up at the first; the CNN's nine kernels about 3 s in all) and saved
+in numba's cache next to these files, from which later processes load it (about 0.4 s for the
+first kernel, which sets up numba, then milliseconds each).
 """
 import os
 
