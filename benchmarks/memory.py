@@ -33,8 +33,10 @@ CASES = {
     "matmul": lambda tp, x, y, w: x @ w,
     "(x*y).sum().backward()": lambda tp, x, y, w: (x * y).sum().backward(),
     "(x*y).exp().mean().backward()": lambda tp, x, y, w: (x * y).exp().mean().backward(),
+    "relu(x+y).sum().backward()": lambda tp, x, y, w: tp.relu(x + y).sum().backward(),
+    "(x@w).tanh().sum().backward()": lambda tp, x, y, w: (x @ w).tanh().sum().backward(),
 }
-GRAD_CASES = ("(x*y).sum().backward()", "(x*y).exp().mean().backward()")
+GRAD_CASES = tuple(case for case in CASES if case.endswith(".backward()"))
 ENGINES = ("edu", "torch")
 MATMUL_COLUMNS = 64  # x (n, n) @ w (n, 64): the large operand is x, and it takes seconds, not minutes
 

@@ -191,35 +191,54 @@ class Report:
                  if g == group and row["extra"].get("load_1min") is not None]
         return f"{max(loads):.1f}" if loads else "–"
 
+    def summary_groups(self) -> list[tuple[str, str]]:
+        """(label, benchmark group) of the cases people ask about, those the runs have."""
+        found = []
+        for label, kind, model, needle in self.PICKS:
+            for run in reversed(self.runs):
+                group = next((g for g in run.groups(kind)
+                              if (model is None or run.extra(g).get("model") == model) and
+                              (needle is None or (needle in g and (kind != "op" or "adam" in g or g.endswith("fwd+bwd")))
+                               )), None)
+                if group:
+                    found.append((label, group))
+                    break
+        return found
+
+    def spread_table(self) -> str:
+        """edu / torch-cpu of each summary case in each run (one JSON file each), their median and range."""
+        header = ["case"] + [f"run {k + 1}" for k in range(len(self.runs))] + ["median", "range"]
+        rows = []
+        for label, group in self.summary_groups():
+            values = [run.median(group, "edu") / run.median(group, REFERENCE)
+                      if run.median(group, "edu") and run.median(group, REFERENCE) else None for run in self.runs]
+            got = sorted(v for v in values if v is not None)
+            if not got:
+                continue
+            mid = got[len(got) // 2] if len(got) % 2 else (got[len(got) // 2 - 1] + got[len(got) // 2]) / 2
+            rows.append([label] + ["–" if v is None else f"{v:.2f}×" for v in values]
+                        + [f"{mid:.2f}×", f"{got[0]:.2f}-{got[-1]:.2f}"])
+        return table(header, rows)
+
+    PICKS = [  # (label, kind, model, a word of the group's name)
+        ("MLP train step", "step", "mlp", None),
+        ("CNN train step", "step", "cnn", None),
+        ("MLP inference", "inference", "mlp", None),
+        ("CNN inference", "inference", "cnn", None),
+        ("CNN epoch", "epoch", "cnn", None),
+        ("Adam step (CNN parameters)", "op", None, "adam"),
+        ("per-op overhead, fwd+bwd (per op)", "op", None, "chain of"),
+        ("conv2d conv2 fwd+bwd", "op", None, "conv2d conv2"),
+        ("conv2d conv1 fwd+bwd", "op", None, "conv2d conv1"),
+        ("max_pool2d pool1 fwd+bwd", "op", None, "max_pool2d pool1"),
+        ("linear fwd+bwd", "op", None, "linear"),
+    ]
+
     def summary(self) -> tuple[str, list[tuple[str, float | None]]]:
         """The README's figures: edu / torch-cpu for the cases people ask about."""
-        picks = [
-            ("MLP train step", "step", "mlp", None),
-            ("CNN train step", "step", "cnn", None),
-            ("MLP inference", "inference", "mlp", None),
-            ("CNN inference", "inference", "cnn", None),
-            ("CNN epoch", "epoch", "cnn", None),
-            ("Adam step (CNN parameters)", "op", None, "adam"),
-            ("per-op overhead, fwd+bwd (per op)", "op", None, "chain of"),
-            ("conv2d conv2 fwd+bwd", "op", None, "conv2d conv2"),
-            ("conv2d conv1 fwd+bwd", "op", None, "conv2d conv1"),
-            ("max_pool2d pool1 fwd+bwd", "op", None, "max_pool2d pool1"),
-            ("linear fwd+bwd", "op", None, "linear"),
-        ]
         rows, ratios = [], []
         backends = self.cpu_backends()
-        for label, kind, model, needle in picks:
-            group = None
-            for run in reversed(self.runs):
-                for g in run.groups(kind):
-                    if (model is None or run.extra(g).get("model") == model) and \
-                            (needle is None or (needle in g and (kind != "op" or "adam" in g or g.endswith("fwd+bwd")))):
-                        group = g
-                        break
-                if group:
-                    break
-            if group is None:
-                continue
+        for label, group in self.summary_groups():
             run = self.run_of(group)
             per = run.extra(group).get("ops") or 1
             unit = " (µs/op)" if per > 1 else ""
@@ -262,8 +281,22 @@ class Report:
                 rows.append(row)
             header = ["batch", "edu ms", "torch-cpu ms"] + (["torch-cuda ms"] if self.has_cuda() else []) + \
                 ["edu / torch-cpu", "edu µs/sample", "torch-cpu µs/sample"]
-            parts.append(f"**{model.upper()}** training step\n\n" + table(header, rows))
+            parts.append(f"**{model.upper()}** training step\n\n" + table(header, rows)
+                         + self.scaling_verdict(model, by[model]))
         return "\n\n".join(parts)
+
+    STEP_TARGETS = {"mlp": 0.75, "cnn": 0.85}  # issue 13: edu / torch-cpu of the training step, from batch 16 up
+
+    def scaling_verdict(self, model: str, groups: dict) -> str:
+        """One line: the batch sizes where the step's ratio is above the model's target."""
+        target = self.STEP_TARGETS.get(model)
+        if target is None:
+            return ""
+        ratios = {b: self.run_of(g).median(g, "edu") / self.run_of(g).median(g, REFERENCE)
+                  for b, g in groups.items() if self.run_of(g).median(g, "edu") and self.run_of(g).median(g, REFERENCE)}
+        above = [f"{b} ({r:.2f}×)" for b, r in sorted(ratios.items()) if r > target]
+        return (f"\n\nTarget ≤ {target:.2f}×: " + ("met at every batch size." if not above else
+                                                     "above it at batch " + ", ".join(above) + "."))
 
     def main_groups(self, kind: str) -> list[str]:
         seen = []
@@ -354,6 +387,9 @@ class Report:
             summary,
             "",
         ]
+        if len(self.runs) > 1:
+            parts += ["The tables use the last file named; the same ratios in every run, to show their spread:", "",
+                      self.spread_table(), ""]
         for run in self.longrun():
             sub = run.get("subnormals", {})
             per_key = ", ".join(f"{k} {v:,}" for k, v in sub.items()

@@ -27,7 +27,7 @@ import pytest
 
 MODELS = {"mlp": (128, True), "cnn": (64, False)}  # the tutorial's batch size, flatten the images
 QUICK_BATCH = {"mlp": 16, "cnn": 8}
-SCALING = (1, 8, 32, 128, 512)
+SCALING = (1, 8, 16, 32, 128, 512)
 
 
 def _batch(settings, name: str) -> int:

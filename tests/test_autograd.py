@@ -440,3 +440,37 @@ def test_tutorial_first_autograd_example_matches_torch():
     np.testing.assert_allclose(grads["tinygrad_edu"][0], (y @ z).T, rtol=1e-6)
     np.testing.assert_allclose(grads["tinygrad_edu"][1], x.T @ z.T, rtol=1e-6)
     np.testing.assert_allclose(grads["tinygrad_edu"][2], (x @ y).T, rtol=1e-6)
+
+
+GRAPHS = {  # an intermediate `mid`, then what is done with it: is mid still held by the graph?
+    "sum of a product": (lambda tp, x: x * x, lambda tp, mid: mid.sum()),
+    "exp saves its output": (lambda tp, x: x * 2, lambda tp, mid: mid.exp().sum()),
+    "mul saves its inputs": (lambda tp, x: x + 1, lambda tp, mid: (mid * mid).sum()),
+    "relu saves its output": (lambda tp, x: x - 1, lambda tp, mid: tp.relu(mid).sum()),
+    "sigmoid saves its output": (lambda tp, x: x * 3, lambda tp, mid: tp.sigmoid(mid).mean()),
+    "matmul saves both": (lambda tp, x: x.reshape(2, 3), lambda tp, mid: (mid @ mid.T).sum()),
+    "a view keeps its base": (lambda tp, x: x * 2, lambda tp, mid: mid[1:].exp().sum()),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_the_graph_holds_an_intermediate_only_when_an_op_saved_it(name):
+    """As in PyTorch: a result no op saved for backward is freed once the user lets it go, and the
+    gradients still come out right (the graph keeps only shapes, dtypes and the saved values)."""
+    import gc
+    import weakref
+
+    make, use = GRAPHS[name]
+    held, grads = {}, {}
+    for tp in (te, torch):
+        x = tp.tensor(np.arange(6.0) / 7, requires_grad=True)
+        mid = make(tp, x)
+        out = use(tp, mid)
+        ref = weakref.ref(mid)
+        del mid
+        gc.collect()
+        held[tp.__name__] = ref() is not None
+        out.backward()
+        grads[tp.__name__] = x.grad.numpy()
+    assert held["tinygrad_edu"] == held["torch"], held
+    np.testing.assert_allclose(grads["tinygrad_edu"], grads["torch"], rtol=1e-12)

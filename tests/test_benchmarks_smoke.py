@@ -44,3 +44,20 @@ def test_benchmark_suite_quick(tmp_path):
     text = (tmp_path / "REPORT.md").read_text()
     assert "## Summary" in text and "edu / torch-cpu" in text and "## Machine" in text
     assert (tmp_path / "scaling.png").stat().st_size > 0
+
+    # three runs: the report lists each summary ratio per run, with their median and range
+    for k, factor in ((2, 2.0), (3, 4.0)):  # torch twice and four times as slow: edu's ratio halves, quarters
+        slower = json.loads(out.read_text())
+        for b in slower["benchmarks"]:
+            if b["extra_info"]["backend"] == "torch-cpu":
+                b["stats"] = {key: v * factor if isinstance(v, float) else v for key, v in b["stats"].items()}
+        (tmp_path / f"run{k}.json").write_text(json.dumps(slower))
+    report = subprocess.run([sys.executable, "-m", "benchmarks.report", str(out), str(tmp_path / "run2.json"),
+                             str(tmp_path / "run3.json"), "--out", str(tmp_path), "--no-charts"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stdout + report.stderr
+    row = next(line for line in (tmp_path / "REPORT.md").read_text().splitlines() if line.startswith("| MLP train step |"))
+    first, second, third, median, spread = [c.strip() for c in row.strip("|").split("|")[1:]]
+    r1 = float(first.rstrip("×"))
+    assert abs(float(second.rstrip("×")) - r1 / 2) <= 0.006 and abs(float(third.rstrip("×")) - r1 / 4) <= 0.006
+    assert median == second and spread == f"{third.rstrip('×')}-{first.rstrip('×')}"

@@ -83,7 +83,7 @@ def test_every_kernel_compiles_for_a_real_gpu(monkeypatch):
             conv._bias_grad_kernel: (A4, dt, A1),
             pool._max_pool_kernel: (A3,) + (i,) * 8 + (A3, I3),
             pool._max_unpool_kernel: (A2, I2, A2),
-            adam._adam_kernel: (A1,) * 5 + (flag,) + (dt,) * 9,
+            adam._adam_kernel: (A1,) * 5 + (flag,) + (dt,) * 10,
         }
         for kernel, signature in signatures.items():
             try:

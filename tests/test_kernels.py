@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 import torch
@@ -262,6 +263,52 @@ def test_environment_variable_selects_the_path_and_torch_is_never_imported():
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["numpy", "False"]
 
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 7, 5), (5, 2, 9, 8)])
+def test_numba_kernels_give_the_same_bits_on_any_thread_count(shape):
+    """threads.run_split shares the images and channels out among numba's threads; each output
+    element is still made by one thread in one order, so the thread count changes no bit."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((5, shape[1], 3, 2)), rng.standard_normal(5)
+
+    def run():
+        out = conv.conv2d_forward_numba(x, w, b, (2, 1), (1, 1))
+        pooled, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (1, 2), (1, 0))
+        return [out, *conv.conv2d_backward_numba(out, x, w, (2, 1), (1, 1)), pooled, argmax,
+                pool.max_pool2d_backward_numba(pooled, argmax, x.shape)]
+
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run()
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = run()
+    finally:
+        numba.set_num_threads(previous)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_split_does_every_job_once_and_raises_a_pieces_error():
+    from tinygrad_edu.kernels.threads import run_split
+
+    def count(start, stop, out):
+        out[start:stop] += 1
+
+    for jobs in (1, 2, 7, 37):
+        out = np.zeros(jobs, np.int64)
+        run_split(count, jobs, out)
+        np.testing.assert_array_equal(out, 1)
+
+    def fail_after_the_first(start, stop):
+        if start > 0:
+            raise ValueError(f"piece {start}..{stop}")
+
+    with pytest.raises(ValueError, match="piece"):
+        run_split(fail_after_the_first, 10)
 
 # ---------------------------------------------------------------------------- Adam
 

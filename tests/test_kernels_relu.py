@@ -58,3 +58,11 @@ def test_the_numba_backward_refuses_a_gradient_of_another_shape():
     z = np.ones((4, 5), dtype=np.float32)
     with pytest.raises(RuntimeError, match=r"relu backward: grad of shape \(3,\) for an output of shape \(4, 5\)"):
         relu.relu_backward_numba(np.ones(3, dtype=np.float32), z)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("value", [2.5, np.nan])
+def test_a_broadcast_gradient_as_sums_backward_gives(path, value):
+    """sum's backward hands relu a read-only broadcast view of one number (no memory of x's size)."""
+    x = np.array(SPECIAL * 3, np.float32).reshape(4, 6)
+    _check(path, x, np.broadcast_to(np.float32(value), x.shape))

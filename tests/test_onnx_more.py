@@ -115,3 +115,56 @@ def test_resnet18_exports_and_onnxruntime_agrees():
         expected = model(tg.tensor(x2)).numpy()
     # float32 sums of up to 4608 terms, in a different order in each runtime
     np.testing.assert_allclose(run_onnx(proto, x2), expected, rtol=1e-4, atol=1e-4)
+
+
+class _Elementwise(nn.Module):
+    """One tensor op on the input (scaled into its domain), for the ops with one ONNX node each."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+ELEMENTWISE = {  # op: (the model's forward, its ONNX node)
+    "sin": (lambda x: x.sin(), "Sin"), "cos": (lambda x: tg.cos(x), "Cos"), "tan": (lambda x: (x / 30).tan(), "Tan"),
+    "asin": (lambda x: (x / 40).asin(), "Asin"), "acos": (lambda x: (x / 40).acos(), "Acos"),
+    "atan": (lambda x: x.atan(), "Atan"), "sinh": (lambda x: (x / 10).sinh(), "Sinh"),
+    "cosh": (lambda x: (x / 10).cosh(), "Cosh"), "erf": (lambda x: (x / 10).erf(), "Erf"),
+    "reciprocal": (lambda x: x.reciprocal(), "Reciprocal"), "sign": (lambda x: x.sign(), "Sign"),
+    "floor": (lambda x: x.floor(), "Floor"), "ceil": (lambda x: x.ceil(), "Ceil"),
+    "round": (lambda x: (x * 2).round(), "Round"),  # many exact halves: both round them to even
+    "maximum": (lambda x: tg.maximum(x, x * -0.5), "Max"), "minimum": (lambda x: tg.minimum(x, -x), "Min"),
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise_math_exports_as_one_node_each(name):
+    fn, node = ELEMENTWISE[name]
+    model = _Elementwise(fn)
+    proto = export(model, tg.tensor(inputs(6, 2)), io.BytesIO(), dynamic_axes=DYNAMIC)
+    assert node in {n.op_type for n in proto.graph.node}
+    x = np.round(inputs(7, 3), 1)  # one decimal: exact halves once doubled, for round
+    with tg.no_grad():
+        expected = model(tg.tensor(x)).numpy()
+    got = run_onnx(proto, x)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+def test_sign_of_nan_is_0_in_the_file_too():
+    model = _Elementwise(lambda x: x.sign())
+    proto = export(model, tg.tensor(inputs(8, 1)), io.BytesIO(), dynamic_axes=DYNAMIC)
+    x = inputs(9, 1)
+    x[0, 0, 0, :3] = [np.nan, -0.0, 0.0]
+    with tg.no_grad():
+        expected = model(tg.tensor(x)).numpy()
+    np.testing.assert_array_equal(run_onnx(proto, x), expected)
+    assert expected[0, 0, 0, 0] == 0
+
+
+def test_round_to_decimals_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match="ONNX export of op 'Round' with decimals"):
+        export(_Elementwise(lambda x: x.round(decimals=1)), tg.tensor(inputs(5, 1)), io.BytesIO())

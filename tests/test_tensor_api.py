@@ -2,6 +2,7 @@
 printing, random numbers, and the tutorial's tensor-basics code.
 """
 import itertools
+import sys
 
 import numpy as np
 import pytest
@@ -427,3 +428,32 @@ def test_tutorial_tensor_basics_give_torch_values():
             assert_same(ours, theirs)
         else:
             assert tuple(ours) == tuple(theirs), expr
+
+
+def test_numbers_reused_as_constants_keep_their_value_and_sign():
+    """_binary reuses a 0-dim constant per (number, dtype): x * 0.0 then x * -0.0 must still differ in
+    sign as in torch, 1 and 1.0 are the same value, and ten thousand learning rates don't pile up."""
+    import numpy as np
+    import torch as real_torch
+
+    import tinygrad_edu
+
+    convert = sys.modules["tinygrad_edu._convert"]
+
+    values = np.array([1.5, -2.0, 0.0], np.float32)
+    for number in [0.0, -0.0, 0, 2.5, 2.5, 1, 1.0, -0.0, float("nan")]:
+        for tp in (tinygrad_edu, real_torch):
+            x = tp.tensor(values, requires_grad=True)
+            out = x * number + number
+            out.sum().backward()
+            if tp is tinygrad_edu:
+                ours = (out.detach().numpy(), x.grad.numpy())
+            else:
+                theirs = (out.detach().numpy(), x.grad.numpy())
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+            assert a.dtype == b.dtype
+    for k in range(10_000):
+        tinygrad_edu.ones(2) * (1e-3 + k * 1e-7)
+    assert len(convert._constants) <= 256

@@ -117,8 +117,25 @@ def resolve_shape(shape: tuple, numel: int) -> tuple:
     return shape
 
 
+_constants: dict = {}  # (number, numpy dtype) -> its constant tensor, for the numbers ops see again and again
+
+
 class Conversions:
     """The methods that take values out of a tensor or change its dtype (``Tensor`` inherits them)."""
+
+    def _constant(self, number):
+        """``number`` as a 0-dim constant tensor of this tensor's dtype, made once and reused (ops never
+        change their inputs, and a constant never requires grad). Zero is made afresh: 0.0 == -0.0 as
+        keys, not as values."""
+        dtype = self.array.dtype
+        t = _constants.get((number, dtype))
+        if t is None:
+            t = self._make(np.asarray(number, dtype=dtype))
+            if number:
+                if len(_constants) >= 256:  # a learning rate that changes every step must not grow it forever
+                    _constants.clear()
+                _constants[number, dtype] = t
+        return t
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:

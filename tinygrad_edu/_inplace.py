@@ -44,6 +44,18 @@ def _index_put(old, index, value):
     return IndexPut.apply(old, value.to(old.dtype), index)
 
 
+def modified_message(fn, now: int, version: int, tensor, array) -> str:
+    """PyTorch's text when ``fn`` finds a saved tensor changed: which one, the op that made it
+    (``tensor`` None: fn's own output), its version then and now."""
+    producer = fn if tensor is None else tensor.grad_fn
+    made_by = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
+    return (f"one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [tinygrad_edu.{dtypes.from_numpy_dtype(array.dtype).scalar_name}Tensor "
+            f"{list(array.shape)}]{made_by} is at version {now}; expected version {version} instead. "
+            f"Hint: {fn.name} saved it for backward; clone() it before changing it in place, "
+            f"or change it after backward().")
+
+
 class InPlace:
     """Methods that change a tensor's values in place (``Tensor`` inherits them)."""
 
@@ -112,17 +124,21 @@ class InPlace:
             return self
         if self._view_of is None:
             out = self._write(fn(self._snapshot(), *args, **kwargs))
-            self.grad_fn, self._requires_grad = out.grad_fn, True
+            self._take_node(out.grad_fn)
             return self
         from .ops.movement import IndexPut
         base, view_fn = self._view_of
         places = view_fn(np.arange(base.numel()).reshape(base.array.shape))  # flat index in base, per element
         old_base = base._snapshot().reshape(-1)
         out = self._write(fn(old_base[places], *args, **kwargs))
-        base.grad_fn = IndexPut.apply(old_base, out, places).reshape(base.array.shape).grad_fn
-        base._requires_grad = True
-        self.grad_fn, self._requires_grad = base.reshape(-1)[places].grad_fn, True
+        base._take_node(IndexPut.apply(old_base, out, places).reshape(base.array.shape).grad_fn)
+        self._take_node(base.reshape(-1)[places].grad_fn)
         return self
+
+    def _take_node(self, grad_fn) -> None:
+        """Become the output of ``grad_fn`` (the node an in-place op made on a stand-in tensor)."""
+        self.grad_fn, self._requires_grad = grad_fn, True
+        grad_fn._made(self)
 
     def _check_inplace_allowed(self) -> None:
         """PyTorch's refusals with grad mode on: a leaf that requires grad, or a view of one."""

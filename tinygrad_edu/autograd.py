@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 
 import numpy as np
 
 from ._size import Size
+from .grad_mode import _state as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (re-exported)
 from .gradcheck import gradcheck  # noqa: F401  (re-exported: torch.autograd.gradcheck)
+from .variable import Variable  # noqa: F401  (re-exported: torch.autograd.Variable)
 
 # ---------------------------------------------------------------------------- Function
 
@@ -43,7 +46,12 @@ def _tensor_class() -> type:
 
 
 class Function:
-    """One recorded op: its inputs, what it saved, and how to send gradients back."""
+    """One recorded op: where its inputs came from, what it saved, and how to send gradients back.
+
+    It holds no input tensor, only the graph node each came from (``parents``): an intermediate
+    result that no op saved is freed as soon as nothing else uses it, as in PyTorch, so a
+    backward pass needs no more memory than the gradients and the saved values.
+    """
 
     broadcasts = False  # True for ops whose inputs numpy-broadcast against each other
     is_view = False  # True for ops whose result may share the input's memory (reshape, slicing...)
@@ -51,13 +59,28 @@ class Function:
     _checks = ()  # (version counter, version, tensor or None for the output, array) per saved array
     _saved = ()  # what forward saved (set per op by save_for_backward)
     _freed = False  # True once backward has released _saved
+    _out = ((), None, None)  # once recorded: (shape, dtype, weak reference) of the tensor it made
 
     def __init__(self, inputs):
-        self.inputs = inputs  # the Tensor arguments of forward, in order (for shapes and dtypes)
         # list comprehensions, not tuple(generator): this runs once per op, and generators cost more
         self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         # where each input's gradient goes: the op that made it, or the leaf itself
         self.parents = tuple([t if t.grad_fn is None else t.grad_fn for t in inputs])
+
+    def _made(self, tensor) -> None:
+        """Note the tensor this op made: its shape and dtype for backward, a weak reference for drawings."""
+        self._out = (tensor.array.shape, tensor.array.dtype, weakref.ref(tensor))
+
+    @property
+    def output(self):
+        """The tensor this op made, while something else still holds it; None once it is freed."""
+        ref = self._out[2]
+        return None if ref is None else ref()
+
+    @property
+    def inputs(self) -> tuple:
+        """The tensors this op was called with, where still alive (None for a freed intermediate)."""
+        return tuple([p.output if isinstance(p, Function) else p for p in self.parents])
 
     def save_for_backward(self, *arrays) -> None:
         self._saved = arrays
@@ -85,19 +108,9 @@ class Function:
                 "to backward through the graph a second time.")
         for counter, version, tensor, array in self._checks:
             if counter[0] != version:
-                raise RuntimeError(self._modified_message(counter[0], version, tensor, array))
+                from ._inplace import modified_message
+                raise RuntimeError(modified_message(self, counter[0], version, tensor, array))
         return self._saved
-
-    def _modified_message(self, now: int, version: int, tensor, array) -> str:
-        """PyTorch's text: which saved tensor changed, the op that made it, its version then and now."""
-        from .dtypes import from_numpy_dtype
-        producer = self if tensor is None else tensor.grad_fn
-        made_by = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
-        return (f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [tinygrad_edu.{from_numpy_dtype(array.dtype).scalar_name}Tensor "
-                f"{list(array.shape)}]{made_by} is at version {now}; expected version {version} instead. "
-                f"Hint: {self.name} saved it for backward; clone() it before changing it in place, "
-                f"or change it after backward().")
 
     def free(self) -> None:
         if self._saved:
@@ -113,7 +126,7 @@ class Function:
     @property
     def next_functions(self) -> tuple:
         """The grad_fn of each input (None for leaves), as PyTorch names it."""
-        return tuple((t.grad_fn, 0) for t in self.inputs)
+        return tuple((p if isinstance(p, Function) else None, 0) for p in self.parents)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -131,8 +144,7 @@ class Function:
         ctx = cls(tensors)
         raw = [a.array if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *raw, **kwargs)
-        requires_grad = is_grad_enabled() and any(ctx.needs_input_grad)
-        grad_fn = ctx if requires_grad else None
+        grad_fn = ctx if _grad_mode.enabled and True in ctx.needs_input_grad else None
         if isinstance(out, tuple):  # ops with extra non-differentiable outputs (max's indices)
             result = (Tensor._make(out[0], grad_fn),) + tuple(Tensor._make(o) for o in out[1:])
             first = result[0]
@@ -141,8 +153,10 @@ class Function:
         if cls.is_view and np.may_share_memory(first.array, raw[0]):
             rest = raw[1:]
             first._become_view(tensors[0], lambda a: cls.forward(cls(()), a, *rest, **kwargs))
-        if grad_fn is not None and ctx._saved:
-            ctx._note_versions(tensors, first)
+        if grad_fn is not None:
+            ctx._out = (first.array.shape, first.array.dtype, weakref.ref(first))  # ctx._made(first), inlined
+            if ctx._saved:
+                ctx._note_versions(tensors, first)
         if observer.tracer is not None:
             observer.tracer(ctx, args, kwargs, result)
         return result
@@ -189,17 +203,20 @@ def _topological_order(root) -> list:
     return order[::-1]
 
 
-def _fit_gradient(grad: np.ndarray, tensor, fn: Function) -> np.ndarray:
-    """Bring an op's gradient to its input's shape and dtype, or fail naming the op."""
-    array = tensor.array
-    if grad.shape == array.shape and grad.dtype == array.dtype:  # the common case: nothing to fit
+def _fit_gradient(grad: np.ndarray, parent, fn: Function) -> np.ndarray:
+    """Bring an op's gradient to the shape and dtype its input had (the output of ``parent``), or
+    fail naming the op."""
+    if isinstance(parent, Function):
+        shape, dtype, _ = parent._out
+    else:  # a leaf tensor
+        shape, dtype = parent.array.shape, parent.array.dtype
+    if grad.shape == shape and grad.dtype == dtype:  # the common case: nothing to fit
         return grad
-    shape = array.shape
     if fn.broadcasts:
         grad = sum_to_shape(grad, shape)
     if grad.shape != shape:
         raise AssertionError(f"{fn.name} returned a gradient of shape {grad.shape} for an input of shape {shape}")
-    return grad.astype(array.dtype, copy=False)
+    return grad.astype(dtype, copy=False)
 
 
 def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
@@ -251,10 +268,10 @@ def _send_back(fn: Function, grad: np.ndarray, grads: dict) -> None:
     input_grads = type(fn).backward(fn, grad)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    for tensor_in, parent, needed, g in zip(fn.inputs, fn.parents, fn.needs_input_grad, input_grads):
+    for parent, needed, g in zip(fn.parents, fn.needs_input_grad, input_grads):
         if g is None or not needed:
             continue
-        g = _fit_gradient(np.asarray(g), tensor_in, fn)
+        g = _fit_gradient(np.asarray(g), parent, fn)
         if id(parent) in grads:
             grads[id(parent)] = grads[id(parent)] + g
         else:
@@ -275,24 +292,3 @@ class _Observer(threading.local):
 
 
 observer = _Observer()
-
-
-# ---------------------------------------------------------------------------- Variable
-
-
-class _VariableMeta(type):
-    def __instancecheck__(cls, instance) -> bool:
-        return isinstance(instance, _tensor_class())
-
-
-class Variable(metaclass=_VariableMeta):
-    """PyTorch's name, before version 0.4, for a tensor that records its history; kept so old programs run.
-
-    ``Variable(t, requires_grad=True)`` is ``t.detach().requires_grad_(requires_grad)``: a new leaf
-    sharing ``t``'s memory. Every tensor counts as a Variable (``isinstance(t, Variable)``).
-    """
-
-    def __new__(cls, data, requires_grad: bool = False):
-        if not isinstance(data, _tensor_class()):
-            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
-        return data.detach().requires_grad_(requires_grad)

@@ -38,6 +38,8 @@ class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, Index
     """An n-dimensional array that can record the ops applied to it and differentiate them."""
 
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not numpy's add
+    grad_fn = _grad = None  # defaults that _make leaves unset: one attribute less to write per op
+    _requires_grad = False
 
     def __init__(self, data=None, dtype=None, requires_grad: bool = False):
         if data is None:
@@ -56,9 +58,9 @@ class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, Index
     def _make(array, grad_fn=None) -> "Tensor":
         """Wrap an op's result (always a plain Tensor); ``grad_fn`` set means it is part of a graph."""
         t = Tensor.__new__(Tensor)
-        t.array = np.asarray(array)
-        t._grad, t.grad_fn, t._counter = None, grad_fn, [0]
-        t._requires_grad = grad_fn is not None
+        t.array, t._counter = np.asarray(array), [0]
+        if grad_fn is not None:  # otherwise the class's defaults: no grad_fn, no .grad, no requires_grad
+            t.grad_fn, t._requires_grad = grad_fn, True
         return t
 
     # ------------------------------------------------------------------ state
@@ -167,7 +169,7 @@ class Tensor(Comparisons, InPlace, Conversions, MathMethods, ShapeMethods, Index
         if dtype is None and type(other) in (float, int) and self.array.dtype.kind == "f":
             # the commonest call, x * 0.5 on a float tensor: a Python number takes the tensor's dtype
             # (PyTorch's rule), so the promotion search below is skipped
-            b = Tensor._make(np.asarray(other, dtype=self.array.dtype))
+            b = self._constant(other)
             return op.apply(b, self) if reverse else op.apply(self, b)
         if isinstance(other, (np.ndarray, list, tuple)):
             other = Tensor._make(to_array(other))

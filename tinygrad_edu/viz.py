@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import autograd
+from . import autograd, dtypes
 from .tensor import Tensor
 
 SMALL = 16  # tensors with at most this many elements show every value; bigger ones a summary
@@ -54,32 +54,44 @@ class Graph:
 
 
 def node_gradients(root: Tensor) -> dict[int, np.ndarray]:
-    """``id(tensor) -> d(root)/d(tensor)`` for every tensor of root's graph that requires grad.
+    """``id(tensor) -> d(root)/d(tensor)`` for every tensor of root's graph that requires grad
+    and is still alive.
 
-    The same pass as ``autograd.backward`` (its ``_topological_order`` and ``_send_back``) with
-    the seed ones (root is usually a scalar), but it keeps every graph node's gradient and writes
-    no ``.grad``; a tensor's gradient is that of the node it had when an op used it
-    (``fn.parents``). If the graph was freed by a backward without ``retain_graph=True``,
-    returns the leaves' ``.grad`` only.
+    Made with the engine's own backward pass over the graph's nodes, starting from ones of root's
+    shape (root is usually a scalar), but it keeps every node's gradient and writes no ``.grad``;
+    a tensor's gradient is that of the node it is the output of now. If the graph was freed by a
+    backward without ``retain_graph=True``, returns the leaves' ``.grad`` only.
     """
+    by_node = _gradients_by_node(root)
+    grads = {}
+    for node in _nodes_inputs_first(root):
+        tensor = _tensor_of(node, root)
+        if tensor is not None and id(node) in by_node and (tensor is node or tensor.grad_fn is node):
+            grads[id(tensor)] = by_node[id(node)]
+    return grads
+
+
+def _gradients_by_node(root: Tensor) -> dict[int, np.ndarray]:
+    """``id(graph node) -> d(root)/d(the node's output)``: Functions and leaf tensors alike."""
     if not root.requires_grad:
         return {}
     start = root if root.grad_fn is None else root.grad_fn
     node_grads = {id(start): np.ones(root.array.shape, dtype=root.array.dtype)}
     order = autograd._topological_order(start)
-    functions = [node for node in order if isinstance(node, autograd.Function)]
     try:
-        for fn in functions:
-            if id(fn) in node_grads:
+        for fn in order:
+            if isinstance(fn, autograd.Function) and id(fn) in node_grads:
                 autograd._send_back(fn, node_grads[id(fn)], node_grads)
     except RuntimeError:  # saved tensors freed: backward already ran
         return {id(t): t.grad.array for t in order if not isinstance(t, autograd.Function) and t.grad is not None}
-    grads = {id(root): node_grads[id(start)]}
-    for fn in functions:
-        for tensor, parent in zip(fn.inputs, fn.parents):
-            if id(parent) in node_grads:
-                grads[id(tensor)] = node_grads[id(parent)]
-    return grads
+    return node_grads
+
+
+def _tensor_of(node, root: Tensor) -> Tensor | None:
+    """The tensor a graph node stands for: a leaf itself, or an op's output while it is alive."""
+    if not isinstance(node, autograd.Function):
+        return node
+    return root if node is root.grad_fn else node.output
 
 
 def format_array(array: np.ndarray) -> str:
@@ -98,26 +110,33 @@ def build_graph(root: Tensor, names: dict | None = None, show_data: bool = True)
     names: ``{"x": x, ...}`` (e.g. ``dict(model.named_parameters())``) labels those tensors;
     others are labelled by their role. An op's column is one more than its deepest input's, its
     output's one more than the op's; a leaf or constant sits just left of the first op using it.
+    An intermediate result that nothing holds any more (the graph keeps only what backward
+    needs, as PyTorch's does) shows its shape and dtype, with no data.
     """
     label_of = {id(t): n for n, t in (names or {}).items()}
-    grads = node_gradients(root) if show_data else {}
-    order = _inputs_first(root)
+    grads = _gradients_by_node(root) if show_data else {}
     nodes, edges, index = [], [], {}
-    for t in order:
-        fn = t.grad_fn
-        if fn is None:
-            kind = "leaf" if t.requires_grad else "constant"
-            column = 0
-        else:
-            column = 1 + max(nodes[index[id(p)]].column for p in fn.inputs)
-            index[id(fn)] = len(nodes)
-            nodes.append(Node("op", fn.name, column, obj=fn))
-            edges.extend((index[id(p)], index[id(fn)]) for p in fn.inputs)
+    for node in _nodes_inputs_first(root):
+        tensor = _tensor_of(node, root)
+        if isinstance(node, autograd.Function):
+            column = 1 + max(nodes[index[id(p)]].column for p in node.parents)
+            op = len(nodes)
+            nodes.append(Node("op", node.name, column, obj=node))
+            edges.extend((index[id(p)], op) for p in node.parents)
+            edges.append((op, op + 1))
             kind, column = "value", column + 1
-        index[id(t)] = len(nodes)
-        nodes.append(Node(kind, _tensor_label(t, label_of.get(id(t)), kind, grads, show_data), column, obj=t))
-        if fn is not None:
-            edges.append((index[id(fn)], index[id(t)]))
+            shape, dtype, _ = node._out
+        else:
+            kind = "leaf" if node.requires_grad else "constant"
+            column, shape, dtype = 0, node.array.shape, node.array.dtype
+        title = label_of.get(id(tensor)) or {"leaf": "leaf", "constant": "constant", "value": "tensor"}[kind]
+        lines = [f"{title}  {tuple(shape)} {dtypes.from_numpy_dtype(dtype).name}"]
+        if show_data:
+            lines.append("data not kept" if tensor is None else "data " + format_array(tensor.array))
+            if id(node) in grads:
+                lines.append("grad " + format_array(grads[id(node)]))
+        index[id(node)] = len(nodes)
+        nodes.append(Node(kind, "\n".join(lines), column, obj=tensor))
     first_use: dict[int, int] = {}  # node index -> the column of the first op that uses it
     for a, b in edges:
         first_use[a] = min(first_use.get(a, nodes[b].column), nodes[b].column)
@@ -127,30 +146,21 @@ def build_graph(root: Tensor, names: dict | None = None, show_data: bool = True)
     return Graph(nodes, edges)
 
 
-def _inputs_first(root: Tensor) -> list[Tensor]:
-    """Every tensor of root's graph, constants too, each after its op's inputs, in argument order
-    (an iterative depth-first search, so deep graphs are fine)."""
-    order, seen, stack = [], set(), [(root, False)]
+def _nodes_inputs_first(root: Tensor) -> list:
+    """Every node of root's graph (ops and the leaves and constants they use), each after its
+    inputs, in argument order (an iterative depth-first search, so deep graphs are fine)."""
+    start = root if root.grad_fn is None else root.grad_fn
+    order, seen, stack = [], set(), [(start, False)]
     while stack:
-        t, inputs_done = stack.pop()
+        node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(t)
-        elif id(t) not in seen:
-            seen.add(id(t))
-            stack.append((t, True))
-            if t.grad_fn is not None:
-                stack.extend((p, False) for p in reversed(t.grad_fn.inputs) if id(p) not in seen)
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            if isinstance(node, autograd.Function):
+                stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
     return order
-
-
-def _tensor_label(t: Tensor, name: str | None, kind: str, grads: dict, show_data: bool) -> str:
-    title = name or {"leaf": "leaf", "constant": "constant", "value": "tensor"}[kind]
-    lines = [f"{title}  {tuple(t.shape)} {t.dtype.name}"]
-    if show_data:
-        lines.append("data " + format_array(t.array))
-        if id(t) in grads:
-            lines.append("grad " + format_array(grads[id(t)]))
-    return "\n".join(lines)
 
 
 _COLORS = {"leaf": "#cfe3f7", "constant": "#e6e6e6", "value": "#fff7d6", "op": "#ffffff"}

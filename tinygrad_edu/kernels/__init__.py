@@ -13,21 +13,22 @@ PyTorch's error for a wrong shape, dtype or option, so no loop runs on arrays th
 
 Average and adaptive pooling are numpy only: ``pool.avg_pool2d_forward`` and the like.
 
-Threads: the conv and pool numba kernels run in parallel with ``prange`` and call no BLAS. Their
-thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run
-time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS in the
-same process would fight them for the cores: its idle workers keep spinning for ~0.1 s after each
-call. So ``_impl`` has the runtime stop them first (``runtime.before_parallel_kernel``).
-``benchmarks/conv_candidates.py`` measures the combinations.
+Threads: the numba kernels are serial loops compiled with ``nogil``; ``threads.run_split`` runs
+them on a few Python threads at once, each on a share of the images or channels, and they call no
+BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``
+at run time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS
+in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
+So ``_impl`` has the runtime stop them first (``runtime.before_parallel_kernel``).
 
-The first call for each dtype compiles (about 10 s per kernel); later processes load the
-compiled code from the cache next to these files (about 1 s for the first kernel, which starts
-numba's thread pool).
+Each kernel has one compiled version per dtype, made at its first call (0.1-0.6 s of CPU each, after
+about 0.4 s of numba's own set-up at the first; the CNN's nine kernels about 3 s in all) and saved
+in numba's cache next to these files, from which later processes load it (about 0.4 s for the
+first kernel, which sets up numba, then milliseconds each).
 """
 import os
 
-from . import adam, conv, pool, relu, softmax
 from .. import runtime
+from . import adam, conv, pool, relu, softmax
 
 _PATHS = ("numba", "numpy")
 _path = None

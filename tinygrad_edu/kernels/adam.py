@@ -90,30 +90,41 @@ def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, st
     p += (-step_size * m) / denom
 
 
-@njit(cache=True)
+def adam_element(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2,
+                 one_minus_beta2, eps, weight_decay, sign, tiny, zero):
+    """Adam's update of one element: the new (p, m, v, v_max). Plain Python, compiled twice: inlined
+    into the CPU loop below and, as a device function, into the CUDA kernel (``kernels/cuda/adam.py``).
+    ``zero`` is 0 in p's dtype (a literal 0 would make the moments float64); v_max is unused unless
+    amsgrad. The flushes are selects, so the CPU loop stays SIMD code."""
+    g = sign * g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    m = m + one_minus_beta1 * (g - m)
+    v = v * beta2 + one_minus_beta2 * g * g
+    m = zero if abs(m) < tiny else m
+    v = zero if v < tiny else v
+    if amsgrad:
+        v_max = v if v > v_max else v_max
+        root = math.sqrt(v_max)
+    else:
+        root = math.sqrt(v)
+    return p + (neg_step_size * m) / (root / bias2_sqrt + eps), m, v, v_max
+
+
+_adam_element_cpu = njit(inline="always", error_model="numpy", cache=True)(adam_element)
+
+
+@njit(cache=True, error_model="numpy")
 def _adam_kernel(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2,
-                 one_minus_beta2, eps, weight_decay, sign, tiny):
-    root = np.empty(1, p.dtype)  # storing math.sqrt's float64 here rounds it to p's dtype, as numpy's sqrt
+                 one_minus_beta2, eps, weight_decay, sign, tiny, zero):
+    """One pass over the elements. numpy's error model (no Python ZeroDivisionError check inside the
+    loop) lets LLVM turn it into SIMD code, 8 float32 at a time."""
     for i in range(p.size):
-        gi = sign * g[i]
-        if weight_decay != 0:
-            gi = gi + weight_decay * p[i]
-        mi = m[i] + one_minus_beta1 * (gi - m[i])
-        vi = v[i] * beta2 + one_minus_beta2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        if abs(mi) < tiny:  # flushed through the arrays: a literal 0 here would make mi a float64
-            m[i] = 0
-            mi = m[i]
-        if vi < tiny:
-            v[i] = 0
-            vi = v[i]
+        p[i], m[i], v[i], vm = _adam_element_cpu(p[i], g[i], m[i], v[i], v_max[i], amsgrad, neg_step_size,
+                                                 bias2_sqrt, one_minus_beta1, beta2, one_minus_beta2, eps,
+                                                 weight_decay, sign, tiny, zero)
         if amsgrad:
-            if vi > v_max[i]:
-                v_max[i] = vi
-            vi = v_max[i]
-        root[0] = math.sqrt(vi)
-        p[i] = p[i] + (neg_step_size * mi) / (root[0] / bias2_sqrt + eps)
+            v_max[i] = vm
 
 
 def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
@@ -129,4 +140,4 @@ def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, st
     flat = [a.reshape(-1) for a in (p, g, m, v)]
     v_max_flat = v_max.reshape(-1) if v_max is not None else flat[3]
     _adam_kernel(*flat, v_max_flat, v_max is not None,
-                 *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize))
+                 *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize), p.dtype.type(0))

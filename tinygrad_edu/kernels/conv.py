@@ -22,18 +22,21 @@ Two implementations with the same maths:
   gradient is scattered back one kernel offset (i, j) at a time ("col2im"). Integer inputs
   (int64 and the like, which torch accepts) run here only, exactly, in their own dtype.
 * ``*_numba``: direct loops over "planes" (below), compiled by numba, run in parallel over
-  images and channels with ``prange``. No BLAS call, so numba's threads never compete with
-  OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
+  images and channels by ``threads.run_split``. No BLAS call, so the kernels' threads never
+  compete with OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
 
 Both entry points first call ``check_conv2d_args`` (or ``check_conv2d_grad``), the one place
 where shapes, dtypes and options are checked, so no call reaches a loop with arrays that
 disagree: a wrong call raises PyTorch's error instead of reading outside an array.
 """
 from collections import namedtuple
+from functools import lru_cache
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .threads import run_split
 
 # reassoc lets LLVM vectorise the sums of products; no nnan/ninf, so NaN and inf propagate as in torch
 _FASTMATH = {"reassoc", "contract"}
@@ -206,46 +209,64 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 #
 # whatever the stride. So every loop below runs over p with unit stride: long, contiguous and
 # vectorised. Positions with ow >= OW ("junk" columns) are computed and thrown away, and the
-# gradient is fed in with zeros there. p runs over L = (OH - 1) * Wq + OW values, which stay
-# inside each phase.
+# gradient is fed in with zeros there. p runs over (OH - 1) * Wq + OW values, which stay inside
+# each phase, rounded up to L, a multiple of _LANES: each sweep is then whole vector registers,
+# with no scalar remainder loop (that remainder was a third of the weight gradient's time on
+# conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
+# last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
 # ----------------------------------------------------------------------------------------------
 
-_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L offsets")
+_LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
+_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
 
 
+@lru_cache(maxsize=64)  # a model calls each conv with the same shapes at every step: 20 us each time
 def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """Output size, phase size, wide length and tap offsets for these shapes; see "Planes" above.
+    """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
+    see "Planes" above.
 
     With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
     shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
     group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
     """
-    (_, _, H, W), (_, Cg, KH, KW) = x_shape, w_shape
+    (_, C, H, W), (_, Cg, KH, KW) = x_shape, w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     OH, OW = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1, (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
     Hq, Wq = -(-(H + 2 * ph) // sh), -(-(W + 2 * pw) // sw)
     c, i, j = np.ogrid[:Cg, :KH, :KW]
     phase = (c * sh + i * dh % sh) * sw + j * dw % sw
     offsets = phase * (Hq * Wq) + (i * dh // sh) * Wq + j * dw // sw
-    return _Geometry(OH, OW, Hq, Wq, (OH - 1) * Wq + OW, offsets.ravel().astype(np.int64))
+    wide = (OH - 1) * Wq + OW
+    L = -(-wide // _LANES) * _LANES
+    offsets = offsets.ravel().astype(np.int64)
+    offsets.flags.writeable = False  # shared by every call with these shapes
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets)
 
 
 def _to_planes(x, stride, padding, geo):
-    """x (N, C, H, W) -> (N, C*sh*sw*Hq*Wq): padded, split into stride phases, flattened."""
+    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end."""
     (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
     N, C, H, W = x.shape
     xpad = np.zeros((N, C, Hq * sh, Wq * sw), x.dtype)
     xpad[:, :, ph:ph + H, pw:pw + W] = x
-    phases = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
-    return np.ascontiguousarray(phases).reshape(N, -1)
+    planes = np.empty((N, geo.row), x.dtype)
+    planes[:, C * sh * sw * Hq * Wq:] = 0
+    _phases(planes, C, stride, geo)[...] = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
+    return planes
 
 
 def _from_planes(planes, x_shape, stride, padding, geo):
-    """Inverse of _to_planes: (N, C*sh*sw*Hq*Wq) -> (N, C, H, W)."""
+    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W)."""
     (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
     N, C, H, W = x_shape
-    xpad = planes.reshape(N, C, sh, sw, Hq, Wq).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
+    xpad = _phases(planes, C, stride, geo).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
     return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
+
+
+def _phases(planes, C, stride, geo):
+    """The (N, C, sh, sw, Hq, Wq) view of a planes array without its trailing zeros."""
+    (sh, sw), Hq, Wq = stride, geo.Hq, geo.Wq
+    return planes[:, :C * sh * sw * Hq * Wq].reshape(planes.shape[0], C, sh, sw, Hq, Wq)
 
 
 def _flat_weights(w):
@@ -253,25 +274,30 @@ def _flat_weights(w):
     return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(planes, w2, offsets, bias, Wq, out):
-    """out[n,f,oh,ow] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + oh*Wq + ow].
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
+    """out[n,f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
+    start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
 
-    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW).
+    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F rounded up to
+    even, >= L) in the wide layout (see "Planes"): the caller keeps its real rows and columns.
+    Summing straight into the output rows spares a copy out of a scratch row, which was a third
+    of conv1's time.
     """
-    N = planes.shape[0]
     F, T = w2.shape
-    _, _, OH, OW = out.shape
-    L = (OH - 1) * Wq + OW
     pairs = (F + 1) // 2
     # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
     # feeds two sums, and each sum is loaded and stored once per four multiply-adds
-    for job in prange(N * pairs):
+    for job in range(start, stop):
         n, fa = job // pairs, 2 * (job % pairs)
-        fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice
+        fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice...
         xn, wa, wb = planes[n], w2[fa], w2[fb]
-        acc_a, acc_b = np.empty(L, planes.dtype), np.empty(L, planes.dtype)
-        acc_a[:], acc_b[:] = bias[fa], bias[fb]
+        acc_a, acc_b = out[n, fa], out[n, fa + 1]  # ...the second time into out's spare row
+        bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
+        for p in range(L):
+            acc_a[p] = bias_a
+        for p in range(L):
+            acc_b[p] = bias_b
         t = 0
         while t + 4 <= T:
             x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
@@ -288,49 +314,55 @@ def _forward_kernel(planes, w2, offsets, bias, Wq, out):
             for p in range(L):
                 acc_a[p] += a0 * x0[p]
                 acc_b[p] += b0 * x0[p]
-        for oh in range(OH):
-            out[n, fa, oh, :] = acc_a[oh * Wq:oh * Wq + OW]
-            out[n, fb, oh, :] = acc_b[oh * Wq:oh * Wq + OW]
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _input_grad_kernel(grads, w2, offsets, L, dplanes):
-    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L  (dplanes zeroed by the caller).
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _input_grad_kernel(start, stop, grads, w2, offsets, L, dplanes):
+    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L and the images n in
+    start..stop-1 (dplanes zeroed by the caller).
 
-    grads (N, F, OH*Wq) in the wide layout, zero in the junk columns, which would otherwise land
-    on real inputs. One image per thread: the taps of one image overlap, different images don't.
+    grads (N, F, >= L) in the wide layout, zero in the junk positions, which would otherwise land
+    on real inputs. Jobs are images: the taps of one image overlap, different images don't.
     """
-    N, F, _ = grads.shape
+    F = grads.shape[1]
     T = offsets.shape[0]
-    for n in prange(N):
+    for n in range(start, stop):
         gn, dn = grads[n], dplanes[n]
-        for t in range(T):
-            d = dn[offsets[t]:offsets[t] + L]
-            f = 0
-            # four output channels per sweep, for the same reason as the four taps above
-            while f + 4 <= F:
-                g0, g1, g2, g3 = gn[f], gn[f + 1], gn[f + 2], gn[f + 3]
+        f = 0
+        # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
+        # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all the
+        # taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
+        while f + 8 <= F:
+            g0, g1, g2, g3 = gn[f], gn[f + 1], gn[f + 2], gn[f + 3]
+            g4, g5, g6, g7 = gn[f + 4], gn[f + 5], gn[f + 6], gn[f + 7]
+            for t in range(T):
+                d = dn[offsets[t]:offsets[t] + L]
                 w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
+                w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
                 for p in range(L):
-                    d[p] += w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
-                f += 4
-            for f in range(f, F):
-                g0, w0 = gn[f], w2[f, t]
+                    d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
+                             + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
+            f += 8
+        for f in range(f, F):
+            g0 = gn[f]
+            for t in range(T):
+                d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
                 for p in range(L):
                     d[p] += w0 * g0[p]
 
 
-@njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _weight_grad_kernel(grads, planes, offsets, L, zero, dw_per_image):
-    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p].
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _weight_grad_kernel(start, stop, grads, planes, offsets, L, zero, dw_per_image):
+    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p] for the images n in
+    start..stop-1.
 
-    grads (N, F, OH*Wq) zero in the junk columns; zero is 0 in the arrays' dtype, so the sums
+    grads (N, F, >= L) zero in the junk positions; zero is 0 in the arrays' dtype, so the sums
     stay in it. One partial sum per image keeps the threads' writes apart; the caller adds
     them up over n.
     """
-    N, F, _ = grads.shape
+    F = grads.shape[1]
     T = offsets.shape[0]
-    for n in prange(N):
+    for n in range(start, stop):
         xn = planes[n]
         # two output channels and four taps per sweep: eight sums from six loads per p
         for fa in range(0, F, 2):
@@ -383,12 +415,15 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
     planes = _to_planes(x, stride, padding, geo)
     group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
+    N, (OH, OW, Wq) = x.shape[0], (geo.OH, geo.OW, geo.Wq)
     outs = []
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
-        out = np.empty((x.shape[0], fs.stop - fs.start, geo.OH, geo.OW), x.dtype)
-        _forward_kernel(planes, _flat_weights(w[fs]), geo.offsets + k * group_size, bias[fs], geo.Wq, out)
-        outs.append(out)
-    return outs[0] if groups == 1 else np.concatenate(outs, axis=1)
+        Fg = fs.stop - fs.start
+        wide = np.empty((N, Fg + Fg % 2, max(OH * Wq, geo.L)), x.dtype)
+        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * group_size,
+                  bias[fs], geo.L, wide)
+        outs.append(wide[:, :Fg, :OH * Wq].reshape(N, Fg, OH, Wq)[..., :OW])
+    return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
 
 
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
@@ -401,22 +436,23 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
     slices = _group_slices(groups, x.shape[1], F)
     dx = dw = db = None
     if needs[0] or needs[1]:
-        grads = np.zeros((N, F, OH * geo.Wq), x.dtype)
-        grads.reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
-        # one contiguous (N, F/G, OH*Wq) block per group
+        grads = np.zeros((N, F, max(OH * geo.Wq, geo.L)), x.dtype)
+        grads[..., :OH * geo.Wq].reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
+        # one contiguous (N, F/G, OH*Wq or L) block per group
         group_grads = [grads] if groups == 1 else [np.ascontiguousarray(grads[:, fs]) for _, fs in slices]
     if needs[0]:
-        dplanes = np.zeros((N, x.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq), x.dtype)
+        dplanes = np.zeros((N, geo.row), x.dtype)
         for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
-            _input_grad_kernel(group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L, dplanes)
+            run_split(_input_grad_kernel, N, group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L,
+                      dplanes)
         dx = _from_planes(dplanes, x.shape, stride, padding, geo)
     if needs[1]:
         planes = _to_planes(x, stride, padding, geo)
         dws = []
         for k, (_, fs) in enumerate(slices):
             dw_per_image = np.empty((N, fs.stop - fs.start, geo.offsets.size), x.dtype)
-            _weight_grad_kernel(group_grads[k], planes, geo.offsets + k * group_size, geo.L, x.dtype.type(0),
-                                dw_per_image)
+            run_split(_weight_grad_kernel, N, group_grads[k], planes, geo.offsets + k * group_size, geo.L,
+                      x.dtype.type(0), dw_per_image)
             dws.append(dw_per_image.sum(axis=0))
         dw = np.concatenate(dws, axis=0).reshape(w.shape)
     if needs[2]:

@@ -37,9 +37,10 @@ Every entry point first calls its ``check_*`` function, the one place where shap
 options are checked, so no call reaches a loop with arrays that disagree.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .conv import _FLOATS, _INTS, _check_array, _check_ints, dtype_name
+from .threads import run_split
 
 # ----------------------------------------------------------------------------------------------
 # checks
@@ -183,14 +184,15 @@ def max_pool2d_backward_numpy(grad_out, argmax, x_shape):
 
 # ----------------------------------------------------------------------------------------------
 # max pooling, numba path: the same scan as loops, planes (n, c) shared out among numba's threads
+# (``threads.run_split``)
 # ----------------------------------------------------------------------------------------------
 
-@njit(parallel=True, cache=True)
-def _max_pool_kernel(x, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
-    """x (P, H, W) with P = N*C planes; out and argmax (P, OH, OW)."""
-    P, H, W = x.shape
+@njit(nogil=True, cache=True)
+def _max_pool_kernel(start, stop, x, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
+    """The planes start..stop-1 of x (P, H, W), P = N*C planes; out and argmax (P, OH, OW)."""
+    _, H, W = x.shape
     _, OH, OW = out.shape
-    for q in prange(P):
+    for q in range(start, stop):
         plane = x[q]
         for oh in range(OH):
             top = oh * sh - ph
@@ -217,10 +219,11 @@ def _max_pool_kernel(x, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
                 argmax[q, oh, ow] = best_at
 
 
-@njit(parallel=True, cache=True)
-def _max_unpool_kernel(grad, argmax, dx):
-    """dx[q, argmax[q, k]] += grad[q, k]; grad and argmax (P, OH*OW), dx (P, H*W) zeroed."""
-    for q in prange(grad.shape[0]):
+@njit(nogil=True, cache=True)
+def _max_unpool_kernel(start, stop, grad, argmax, dx):
+    """dx[q, argmax[q, k]] += grad[q, k] for the planes q in start..stop-1; grad and argmax (P, OH*OW),
+    dx (P, H*W) zeroed."""
+    for q in range(start, stop):
         for k in range(grad.shape[1]):
             dx[q, argmax[q, k]] += grad[q, k]
 
@@ -230,8 +233,8 @@ def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation=(1, 1), c
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), x.dtype)
     argmax = np.empty((N * C, OH, OW), np.int64)
-    _max_pool_kernel(np.ascontiguousarray(x).reshape(N * C, H, W), *kernel_size, *stride, *padding, *dilation,
-                     out, argmax)
+    run_split(_max_pool_kernel, N * C, np.ascontiguousarray(x).reshape(N * C, H, W), *kernel_size, *stride,
+              *padding, *dilation, out, argmax)
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 
@@ -240,8 +243,8 @@ def max_pool2d_backward_numba(grad_out, argmax, x_shape):
     N, C, H, W = x_shape
     dx = np.zeros((N * C, H * W), grad_out.dtype)
     windows = argmax.shape[2] * argmax.shape[3]
-    _max_unpool_kernel(np.ascontiguousarray(grad_out).reshape(N * C, windows),
-                       np.ascontiguousarray(argmax).reshape(N * C, windows), dx)
+    run_split(_max_unpool_kernel, N * C, np.ascontiguousarray(grad_out).reshape(N * C, windows),
+              np.ascontiguousarray(argmax).reshape(N * C, windows), dx)
     return dx.reshape(x_shape)
 
 

@@ -47,8 +47,12 @@ def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
     if grad.shape != z.shape:  # the loop walks z's elements: a smaller grad would be read past its end
         raise RuntimeError(f"relu backward: grad of shape {tuple(grad.shape)} for an output of shape "
                            f"{tuple(z.shape)}")
-    grad = grad.astype(z.dtype, order="C", copy=False)
     z = z.astype(z.dtype, order="C", copy=False)
     g = np.empty_like(z)
-    _relu_backward_loop(grad.reshape(-1), z.reshape(-1), g.reshape(-1))
+    if grad.flags.c_contiguous and grad.dtype == z.dtype:
+        grad = grad.reshape(-1)
+    else:  # a broadcast gradient (sum's backward) or other strides: into g once, then masked in place
+        np.copyto(g, grad)
+        grad = g.reshape(-1)
+    _relu_backward_loop(grad, z.reshape(-1), g.reshape(-1))
     return g

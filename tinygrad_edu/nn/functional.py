@@ -506,6 +506,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
     labels = labels.astype(np.int64, copy=False)
+    if weight is None and not 0 <= ignore_index < classes and len(labels) and labels.view(np.uint64).max() < classes:
+        # the common case in one pass (a negative label is huge as uint64): every label is a class,
+        # so none is ignored and every sample weighs 1 (w = None)
+        loss = NLLLossOp.apply(rows, labels, None, reduction)
+        return loss.reshape(target.shape) if reduction == "none" else loss
     counted = labels != ignore_index
     everyone = counted.all()  # the common case, no ignored target: fewer passes below
     safe = labels if everyone else np.where(counted, labels, 0)

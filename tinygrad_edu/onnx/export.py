@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..ops import activation, binary, conv, linalg, movement, reduce, softmax, unary
+from ..ops import activation, binary, binary_math, conv, linalg, movement, reduce, softmax, unary
 from ..tensor import Tensor
 from .trace import Op, needed, trace
 
@@ -426,6 +426,21 @@ def _silu(b, op, name, outs):
     b.node("Mul", [x, f"{name}_sigmoid"], outs, name)
 
 
+def _sign(b, op, name, outs):
+    """sign(nan) is 0 in PyTorch and nan in ONNX's Sign: Where(IsNaN(x), 0, Sign(x))."""
+    x = b.value(op.inputs[0])
+    b.node("IsNaN", [x], [f"{name}_isnan"], f"{name}_isnan")
+    b.node("Sign", [x], [f"{name}_sign"], f"{name}_sign")
+    b.node("Where", [f"{name}_isnan", _scalar(b, op, f"{name}_zero", 0), f"{name}_sign"], outs, name)
+
+
+def _round(b, op, name, outs):
+    """Round (halves to even, as torch.round); rounding to decimals has no ONNX node."""
+    if _arg(op, 1, "decimals", 0):
+        raise NotImplementedError("ONNX export of op 'Round' with decimals is not supported")
+    b.node("Round", [b.value(op.inputs[0])], outs, name)
+
+
 def _gelu(b, op, name, outs):
     """The Gelu node from opset 20; before it, its formula: x/2 (1 + erf(x / sqrt 2)), or with
     approximate="tanh", x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
@@ -512,4 +527,11 @@ _CONVERTERS = {
     conv.AdaptiveAvgPool2d: _adaptive_avg_pool2d,
     activation.LeakyRelu: _leaky_relu, activation.Elu: _elu, activation.Gelu: _gelu, activation.Silu: _silu,
     activation.Softplus: _softplus, activation.Hardtanh: _hardtanh,
+    # elementwise math whose ONNX node computes the same function; Max and Min may give 0.0 where
+    # torch gives -0.0 for a pair of zeros (equal values)
+    unary.Sin: _same("Sin"), unary.Cos: _same("Cos"), unary.Tan: _same("Tan"), unary.Asin: _same("Asin"),
+    unary.Acos: _same("Acos"), unary.Atan: _same("Atan"), unary.Sinh: _same("Sinh"), unary.Cosh: _same("Cosh"),
+    unary.Erf: _same("Erf"), unary.Reciprocal: _same("Reciprocal"), unary.Sign: _sign,
+    unary.Floor: _same("Floor"), unary.Ceil: _same("Ceil"), unary.Round: _round,
+    binary_math.Maximum: _same("Max"), binary_math.Minimum: _same("Min"),
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import autograd
 from ..tensor import Tensor
 
@@ -30,7 +32,7 @@ class Op:
     @property
     def inputs(self) -> list:
         """The Tensor arguments, in order."""
-        return self.fn.inputs
+        return [a for a in self.args if isinstance(a, Tensor)]
 
 
 def flat_outputs(out) -> list:
@@ -85,21 +87,36 @@ def from_grad_fn(output: Tensor) -> list:
 
     Only ops that recorded a ``grad_fn`` (some input required grad) are found, and their
     non-Tensor arguments are unknown (``args`` holds just the Tensor inputs): enough to draw.
+    An intermediate result that nothing holds any more is stood in for by a tensor of its shape
+    and dtype (a broadcast zero: no memory).
     """
     if output.grad_fn is None:
         raise ValueError("this tensor has no grad_fn: it was not computed from a tensor that requires grad "
                          "(draw the model with to_dot((model, args)) instead)")
-    ops, seen, stack = [], set(), [(output, False)]
+    stand_ins: dict[int, Tensor] = {}
+
+    def tensor_of(node) -> Tensor:
+        if not isinstance(node, autograd.Function):
+            return node
+        t = output if node is output.grad_fn else node.output
+        if t is None:
+            if id(node) not in stand_ins:
+                shape, dtype, _ = node._out
+                stand_ins[id(node)] = Tensor._make(np.broadcast_to(np.zeros((), dtype), shape))
+            t = stand_ins[id(node)]
+        return t
+
+    ops, seen, stack = [], set(), [(output.grad_fn, False)]
     while stack:  # iterative depth-first search, producers before consumers
-        t, done = stack.pop()
+        fn, done = stack.pop()
         if done:
-            ops.append(Op(t.grad_fn, tuple(t.grad_fn.inputs), {}, (t,)))
+            ops.append(Op(fn, tuple(tensor_of(p) for p in fn.parents), {}, (tensor_of(fn),)))
             continue
-        if t.grad_fn is None or id(t) in seen:
+        if id(fn) in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        stack.extend((i, False) for i in reversed(t.grad_fn.inputs))
+        seen.add(id(fn))
+        stack.append((fn, True))
+        stack.extend((p, False) for p in reversed(fn.parents) if isinstance(p, autograd.Function))
     return ops
 
 

@@ -30,7 +30,7 @@ class Conv2d(Function):
         needs = ctx.needs_input_grad + (False,) * (3 - len(ctx.needs_input_grad))
         dx, dw, db = kernels.conv2d_backward(np.ascontiguousarray(grad), x, w, ctx.stride, ctx.padding, needs,
                                              ctx.dilation, ctx.groups)
-        return (dx, dw, db)[:len(ctx.inputs)]
+        return (dx, dw, db)[:len(ctx.parents)]
 
 
 _NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

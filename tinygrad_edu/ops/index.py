@@ -47,7 +47,7 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        ctx.where, ctx.covered = positions(dim, index), _leading(index.shape)
+        ctx.where, ctx.covered, ctx.src_shape = positions(dim, index), _leading(index.shape), np.shape(src)
         z = x.copy()
         z[ctx.where] = src if np.ndim(src) == 0 else src[ctx.covered]
         return z
@@ -60,7 +60,7 @@ class Scatter(Function):
             gx[ctx.where] = 0
         if len(ctx.needs_input_grad) < 2:  # src was a number
             return gx
-        gsrc = np.zeros(ctx.inputs[1].shape, dtype=grad.dtype)
+        gsrc = np.zeros(ctx.src_shape, dtype=grad.dtype)
         gsrc[ctx.covered] = grad[ctx.where]
         return gx, gsrc
 
@@ -73,14 +73,14 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        ctx.where, ctx.covered = positions(dim, index), _leading(index.shape)
+        ctx.where, ctx.covered, ctx.src_shape = positions(dim, index), _leading(index.shape), src.shape
         z = x.copy()
         np.add.at(z, ctx.where, src[ctx.covered])
         return z
 
     @staticmethod
     def backward(ctx, grad):
-        gsrc = np.zeros(ctx.inputs[1].shape, dtype=grad.dtype)
+        gsrc = np.zeros(ctx.src_shape, dtype=grad.dtype)
         gsrc[ctx.covered] = grad[ctx.where]
         return grad, gsrc
 

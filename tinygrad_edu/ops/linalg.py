@@ -17,12 +17,13 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.a_1d, ctx.b_1d = a.ndim == 1, b.ndim == 1
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a_1d, b_1d = ctx.inputs[0].ndim == 1, ctx.inputs[1].ndim == 1
+        a_1d, b_1d = ctx.a_1d, ctx.b_1d
         g2 = grad
         if b_1d:
             g2 = g2[..., None]

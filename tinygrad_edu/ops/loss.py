@@ -34,7 +34,7 @@ class NLLLoss(Function):
     """Negative log-likelihood of the target classes, in one op (a composite took six graph nodes).
 
     x (N, C) log-probabilities, labels (N,) class indices, w (N,) each sample's weight (0 for an
-    ignored target). Per sample l_n = -w_n x[n, labels_n]; the loss is their sum, or the sum
+    ignored target), or None when every weight is 1. Per sample l_n = -w_n x[n, labels_n]; the loss is their sum, or the sum
     divided by sum(w) for "mean", or the vector l for "none".
     dL/dx[n, labels_n] = -w_n (sum), -w_n / sum(w) (mean; 0 when sum(w) = 0), -w_n g_n (none);
     0 everywhere else.
@@ -43,13 +43,13 @@ class NLLLoss(Function):
     @staticmethod
     def forward(ctx, x, labels, w, reduction):
         rows = np.arange(len(labels))
-        losses = -w * x[rows, labels]
+        losses = -x[rows, labels] if w is None else -w * x[rows, labels]
         ctx.save_for_backward(rows, labels, w)
         ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
             return losses
         total = losses.sum()
-        ctx.count = w.sum()
+        ctx.count = x.dtype.type(len(labels)) if w is None else w.sum()
         if reduction == "sum":
             return np.asarray(total)
         if ctx.count:
@@ -62,8 +62,8 @@ class NLLLoss(Function):
         rows, labels, w = ctx.saved_tensors
         if ctx.reduction == "mean":  # with every target ignored, w is all 0 and so is the gradient
             grad = grad / ctx.count if ctx.count else np.zeros_like(grad)
-        scale = -w * grad
-        gx = np.zeros(ctx.shape, dtype=w.dtype)
+        scale = -grad if w is None else -w * grad
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
         gx[rows, labels] = scale
         return gx
 

@@ -1,4 +1,4 @@
-"""One Adam step on a CUDA GPU, in place: the maths and flags of ``kernels/adam.py``, one thread per element.
+"""One Adam step on a CUDA GPU, in place: ``kernels/adam.py``'s element update, one thread per element.
 
     g = -g if maximize;  g = g + weight_decay * p
     m = m + (1 - beta1) (g - m);   v = beta2 v + (1 - beta2) g^2;   v_max = max(v_max, v)
@@ -9,40 +9,29 @@ says why), and every scalar is passed in p's dtype, so float32 maths stays float
 element's update reads and writes only that element, so the threads never meet.
 The numpy twin is ``kernels.adam.adam_update_numpy``.
 """
-import math
 
 from numba import cuda
 
 from ...backend_array import array_module
-from ..adam import check_like_parameter, check_parameter, kernel_scalars, moments
+from ..adam import adam_element, check_like_parameter, check_parameter, kernel_scalars, moments
 from .blocks import launch_1d
+
+
+_adam_element = cuda.jit(device=True)(adam_element)
 
 
 @cuda.jit(cache=True)
 def _adam_kernel(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2,
-                 one_minus_beta2, eps, weight_decay, sign, tiny):
+                 one_minus_beta2, eps, weight_decay, sign, tiny, zero):
     """p, g, m, v, v_max: flat arrays of one length (v_max is empty and unread when not amsgrad)."""
     i = cuda.grid(1)
     if i >= p.size:
         return
-    gi = sign * g[i]
-    if weight_decay != 0:
-        gi = gi + weight_decay * p[i]
-    mi = m[i] + one_minus_beta1 * (gi - m[i])
-    vi = v[i] * beta2 + one_minus_beta2 * gi * gi
-    m[i] = mi
-    v[i] = vi
-    if abs(mi) < tiny:  # flushed through the arrays, as the CPU loop does, so mi keeps p's dtype
-        m[i] = 0
-        mi = m[i]
-    if vi < tiny:
-        v[i] = 0
-        vi = v[i]
+    vm = v_max[i] if amsgrad else zero
+    p[i], m[i], v[i], vm = _adam_element(p[i], g[i], m[i], v[i], vm, amsgrad, neg_step_size, bias2_sqrt,
+                                         one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, sign, tiny, zero)
     if amsgrad:
-        if vi > v_max[i]:
-            v_max[i] = vi
-        vi = v_max[i]
-    p[i] = p[i] + (neg_step_size * mi) / (math.sqrt(vi) / bias2_sqrt + eps)
+        v_max[i] = vm
 
 
 def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
@@ -63,7 +52,8 @@ def adam_update(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, ma
         blocks, threads = launch_1d(p.size)
         _adam_kernel[blocks, threads](flat[0], xp.ascontiguousarray(g).reshape(-1), flat[1], flat[2],
                                       flat[3] if v_max is not None else unused, v_max is not None,
-                                      *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize))
+                                      *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize),
+                                      p.dtype.type(0))
     for a, f in zip(updated, flat):
         if not a.flags.c_contiguous:  # the kernel updated a copy: write it back
             a[...] = f.reshape(a.shape)
