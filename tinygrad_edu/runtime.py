@@ -3,19 +3,19 @@
 Two measured problems on small models (see docs/benchmarks.md, "Threads and memory"):
 
 * **Threads share the cores.** numpy's matmul runs on OpenBLAS's threads, the conv and pool
-  kernels on numba's; each library has one thread per core. After a multi-threaded call an
-  OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it sleeps; next to numba's
-  threads that spinning made a CNN training step 2-5x slower on two cores
-  (``python -m benchmarks.conv_candidates``, its "step" section). Limiting BLAS to one thread
+  kernels on the kernels' own (``kernels/threads.py``), one per core each. After a
+  multi-threaded call an OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it
+  sleeps; next to the kernels' threads that spinning made a CNN training step 2-5x slower on two
+  cores (``python -m benchmarks.conv_candidates --sections step``). Limiting BLAS to one thread
   stopped the fight but left matmuls on one core. So BLAS keeps its threads, and
-  ``before_parallel_kernel()``, which the kernels call just before each numba parallel kernel,
-  stops OpenBLAS's idle workers; the next multi-threaded BLAS call starts them again (about
-  0.1 ms). Setting BLAS to one thread around a kernel would not do: the count changes, the
-  spinning worker stays. While the process runs more than one Python thread the workers are
-  left alone, since another thread may be inside BLAS.
+  ``before_parallel_kernel()``, which the kernels call just before each numba kernel, stops
+  OpenBLAS's idle workers; the next multi-threaded BLAS call starts them again. Setting BLAS to
+  one thread around a kernel would not do: the count changes, the spinning worker stays. While
+  the process runs another Python thread than the kernels' own, the workers are left alone,
+  since that thread may be inside BLAS.
   Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` limits BLAS to ``n`` threads (workers still stopped
-  before each kernel); ``0`` leaves BLAS alone, unlimited and never stopped. numba's threads are
-  set with ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
+  before each kernel); ``0`` leaves BLAS alone, unlimited and never stopped. The kernels'
+  threads are numba's count: ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
 * **Page faults.** glibc hands each freed buffer above 128 KiB straight back to the operating
   system, so every training step faulted its megabyte temporaries in again (about 4,500 faults
   a step; a CNN step took 1.8x as long). The engine asks glibc to keep freed memory for reuse.
@@ -34,6 +34,7 @@ import threading
 _applied: dict = {}
 # (the flag "workers started", the function that stops them) of each OpenBLAS built on pthreads
 _blas_servers: list = []
+_KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -69,9 +70,10 @@ def _set_up_blas() -> None:
 
 
 def before_parallel_kernel() -> None:
-    """Stop OpenBLAS's idle workers: a numba parallel kernel is about to take every core."""
-    if threading.active_count() > 1:  # another thread may be inside BLAS: its workers must stay
-        return
+    """Stop OpenBLAS's idle workers: a numba kernel is about to run on every core."""
+    if not _blas_servers or any(t is not threading.current_thread() and not t.name.startswith(_KERNEL_THREADS)
+                                for t in threading.enumerate()):
+        return  # another thread may be inside BLAS: its workers must stay
     for started, stop in _blas_servers:
         if started.value:
             stop()
