@@ -1,9 +1,11 @@
 """The threads policy of ``tinygrad_edu/runtime.py``, each case in a fresh process (it is applied on import).
 
-numpy's OpenBLAS keeps its threads; just before a numba parallel kernel (conv, pool) the engine
-stops OpenBLAS's idle workers, which would otherwise spin for ~0.1 s beside numba's threads.
-``TINYGRAD_EDU_BLAS_THREADS=n`` limits BLAS to n threads, ``0`` leaves it alone. The probe reads
-OpenBLAS's own flag for "workers started" and the CPU time the process burns while it sleeps.
+numpy's OpenBLAS has its threads while the conv and pool kernels are idle; just before a kernel
+the engine drops it to one thread and stops its idle workers, which would otherwise spin for
+~0.1 s beside the kernels' threads; once no kernel has run for ``runtime.KERNELS_IDLE_S``, a
+matmul gives BLAS its threads back. ``TINYGRAD_EDU_BLAS_THREADS=n`` sets the idle count, ``0``
+leaves BLAS alone. The probe reads BLAS's thread count, OpenBLAS's own flag for "workers
+started", and the CPU time the process burns while it sleeps.
 """
 import json
 import os
@@ -17,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = r"""
 import ctypes, json, threading, time
 import numpy as np
-from threadpoolctl import ThreadpoolController, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 def numpy_blas():
     for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
@@ -34,28 +36,34 @@ try:
     started = ctypes.c_int.in_dll(lib.dynlib, "blas_server_avail")
 except (AttributeError, ValueError):
     print(json.dumps(facts)); raise SystemExit
-a = np.linspace(-1, 1, 256 * 256).reshape(256, 256)
+a = torch.from_numpy(np.linspace(-1, 1, 256 * 256).reshape(256, 256))
 x, w = torch.randn(8, 4, 12, 12), torch.randn(6, 4, 3, 3)
-torch.nn.functional.conv2d(x, w)  # numba's pool up, kernels loaded
+torch.nn.functional.conv2d(x, w)  # the kernels' threads up, kernels loaded
+time.sleep(runtime.KERNELS_IDLE_S + 0.05)
 
 def idle_cpu():
     t = time.process_time(); time.sleep(0.15); return time.process_time() - t
 
-with threadpool_limits(2, user_api="blas"):  # two workers' worth of BLAS, whatever the cores
-    first = a @ a
-    facts["started_after_matmul"] = started.value
-    torch.nn.functional.conv2d(x, w)
-    facts["started_after_conv"] = started.value
-    facts["idle_cpu_after_conv"] = idle_cpu()
-    again = a @ a
-    facts["started_after_second_matmul"] = started.value
-    facts["same_product"] = bool(np.array_equal(first, again))
-    release = threading.Event()
-    other = threading.Thread(target=release.wait)
-    other.start()
-    torch.nn.functional.conv2d(x, w)  # another Python thread could be inside BLAS: leave its workers
-    facts["started_after_conv_beside_a_thread"] = started.value
-    release.set(); other.join()
+def state(name):
+    facts[name] = [lib.num_threads, started.value]
+
+first = (a @ a).numpy()  # kernels idle: BLAS on all its threads
+state("idle_matmul")
+torch.nn.functional.conv2d(x, w)
+state("after_conv")
+facts["idle_cpu_after_conv"] = idle_cpu()
+a @ a
+state("matmul_beside_kernels")  # a training step's matmul between kernels: still one thread
+time.sleep(runtime.KERNELS_IDLE_S)
+again = (a @ a).numpy()
+state("matmul_after_idle")
+facts["same_product"] = bool(np.array_equal(first, again))
+release = threading.Event()
+other = threading.Thread(target=release.wait)
+other.start()
+torch.nn.functional.conv2d(x, w)  # another Python thread could be inside BLAS: BLAS is left as it is
+state("conv_beside_a_thread")
+release.set(); other.join()
 facts["kernels"] = kernels.current()
 print(json.dumps(facts))
 """
@@ -69,37 +77,45 @@ def probe(blas_threads: str | None) -> dict:
                          timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
     facts = json.loads(run.stdout.strip().splitlines()[-1])
-    if "started_after_matmul" not in facts:
+    if "idle_matmul" not in facts:
         pytest.skip("numpy's BLAS is not an OpenBLAS on pthreads that exports blas_server_avail")
     assert facts["kernels"] == "numba"
     return facts
 
 
-def test_blas_keeps_its_threads_and_its_workers_stop_before_a_parallel_kernel():
-    facts = probe(None)
-    assert facts["threads"] == facts["threads_before"]  # the policy does not change the count
-    assert facts["settings"]["blas_stopped_before_kernels"] is True and "blas_threads" not in facts["settings"]
-    assert facts["started_after_matmul"] == 1
-    assert facts["started_after_conv"] == 0
+def test_blas_has_its_threads_while_the_kernels_are_idle_and_one_beside_them():
+    facts = probe("2")  # two BLAS threads whatever the cores, so there are workers to stop
+    assert facts["threads"] == 2 and facts["settings"]["blas_one_thread_beside_kernels"] is True
+    assert facts["idle_matmul"] == [2, 1]  # workers started
+    assert facts["after_conv"] == [1, 0]  # one thread, workers stopped
     # nothing left spinning: a spinning OpenBLAS worker alone burns ~0.1 s of this sleep
     assert facts["idle_cpu_after_conv"] < 0.03, facts
-    assert facts["started_after_second_matmul"] == 1  # the next matmul starts them again
+    assert facts["matmul_beside_kernels"] == [1, 0]
+    assert facts["matmul_after_idle"] == [2, 1]  # the kernels idle: both threads again
     assert facts["same_product"]
-    assert facts["started_after_conv_beside_a_thread"] == 1
+    assert facts["conv_beside_a_thread"] == [2, 1]
 
 
-def test_blas_threads_knob_limits_blas():
+def test_the_default_keeps_blas_thread_count():
+    facts = probe(None)
+    assert facts["threads"] == facts["threads_before"]
+    assert facts["settings"]["blas_one_thread_beside_kernels"] is True and "blas_threads" not in facts["settings"]
+    assert facts["after_conv"] == [1, 0] and facts["matmul_after_idle"][0] == facts["threads_before"]
+
+
+def test_blas_threads_knob_one_keeps_blas_on_one_thread():
     facts = probe("1")
     assert facts["threads"] == 1 and facts["settings"]["blas_threads"] == 1
-    # within the limit of 2 set by the probe, the workers still stop before the kernel
-    assert facts["started_after_matmul"] == 1 and facts["started_after_conv"] == 0
+    assert facts["idle_matmul"][0] == facts["matmul_after_idle"][0] == 1
 
 
 def test_blas_threads_knob_zero_leaves_blas_alone():
     facts = probe("0")
     assert facts["threads"] == facts["threads_before"]
-    assert "blas_threads" not in facts["settings"] and "blas_stopped_before_kernels" not in facts["settings"]
-    assert facts["started_after_matmul"] == 1 and facts["started_after_conv"] == 1
+    assert "blas_threads" not in facts["settings"] and "blas_one_thread_beside_kernels" not in facts["settings"]
+    assert facts["after_conv"][0] == facts["threads_before"]
+    if facts["threads_before"] > 1:
+        assert facts["after_conv"][1] == 1  # workers left running
 
 
 def test_blas_threads_knob_that_is_not_a_number_is_one_clear_error():

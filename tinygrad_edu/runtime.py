@@ -7,15 +7,17 @@ Two measured problems on small models (see docs/benchmarks.md, "Threads and memo
   multi-threaded call an OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it
   sleeps; next to the kernels' threads that spinning made a CNN training step 2-5x slower on two
   cores (``python -m benchmarks.conv_candidates --sections step``). Limiting BLAS to one thread
-  stopped the fight but left matmuls on one core. So BLAS keeps its threads, and
-  ``before_parallel_kernel()``, which the kernels call just before each numba kernel, stops
-  OpenBLAS's idle workers; the next multi-threaded BLAS call starts them again. Setting BLAS to
-  one thread around a kernel would not do: the count changes, the spinning worker stays. While
-  the process runs another Python thread than the kernels' own, the workers are left alone,
-  since that thread may be inside BLAS.
-  Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` limits BLAS to ``n`` threads (workers still stopped
-  before each kernel); ``0`` leaves BLAS alone, unlimited and never stopped. The kernels'
-  threads are numba's count: ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
+  for good stopped the fight but left every matmul on one core. So BLAS has every core while
+  the kernels are idle: ``before_parallel_kernel()``, called just before each conv or pool
+  kernel, drops BLAS to one thread and stops its idle workers (lowering the count alone leaves
+  the spinning worker); ``before_blas()``, called by matmul and linear, gives BLAS its threads
+  back once no kernel has run for ``KERNELS_IDLE_S``. A CNN's training loop thus keeps BLAS on
+  one thread (restarting the workers at every step cost more than they gave), an MLP's has
+  every core. While the process runs another Python thread than the kernels' own, BLAS is left
+  as it is, since that thread may be inside BLAS.
+  Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are idle;
+  ``0`` leaves BLAS alone, never lowered or stopped. The kernels' threads are numba's count:
+  ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
 * **Page faults.** glibc hands each freed buffer above 128 KiB straight back to the operating
   system, so every training step faulted its megabyte temporaries in again (about 4,500 faults
   a step; a CNN step took 1.8x as long). The engine asks glibc to keep freed memory for reuse.
@@ -30,10 +32,15 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 
 _applied: dict = {}
-# (the flag "workers started", the function that stops them) of each OpenBLAS built on pthreads
-_blas_servers: list = []
+# each OpenBLAS built on pthreads: (threadpoolctl's controller, its thread count while the kernels are
+# idle, its flag "workers started", the function that stops them)
+_blas: list = []
+_blas_lowered = False  # BLAS is on one thread because the kernels are busy
+_last_kernel = 0.0  # time.perf_counter() at the last kernel
+KERNELS_IDLE_S = 0.2  # longer than a training step's matmuls between two kernels
 _KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
 
 # glibc's mallopt parameters (malloc.h)
@@ -64,19 +71,37 @@ def _set_up_blas() -> None:
             stop = lib.dynlib.blas_thread_shutdown_
         except (AttributeError, ValueError):  # an OpenBLAS that does not export them
             continue
-        _blas_servers.append((started, stop))
-    if _blas_servers:
-        _applied["blas_stopped_before_kernels"] = True
+        _blas.append((lib, lib.num_threads, started, stop))
+    if _blas:
+        _applied["blas_one_thread_beside_kernels"] = True
+
+
+def _other_threads() -> bool:
+    """Whether a Python thread other than this one and the kernels' helpers runs: it may be inside BLAS."""
+    me = threading.current_thread()
+    return any(t is not me and not t.name.startswith(_KERNEL_THREADS) for t in threading.enumerate())
 
 
 def before_parallel_kernel() -> None:
-    """Stop OpenBLAS's idle workers: a numba kernel is about to run on every core."""
-    if not _blas_servers or any(t is not threading.current_thread() and not t.name.startswith(_KERNEL_THREADS)
-                                for t in threading.enumerate()):
-        return  # another thread may be inside BLAS: its workers must stay
-    for started, stop in _blas_servers:
+    """A conv or pool kernel is about to run on every core: BLAS drops to one thread, its idle workers stop."""
+    global _blas_lowered, _last_kernel
+    _last_kernel = time.perf_counter()
+    if _blas_lowered or not _blas or _other_threads():
+        return
+    for lib, _, started, stop in _blas:
+        lib.set_num_threads(1)
         if started.value:
             stop()
+    _blas_lowered = True
+
+
+def before_blas() -> None:
+    """A matmul is about to run: BLAS gets its threads back once the kernels have been idle for a while."""
+    global _blas_lowered
+    if _blas_lowered and time.perf_counter() - _last_kernel > KERNELS_IDLE_S and not _other_threads():
+        for lib, threads, _, _ in _blas:
+            lib.set_num_threads(threads)
+        _blas_lowered = False
 
 
 def _keep_freed_memory() -> None:
@@ -93,7 +118,7 @@ def _keep_freed_memory() -> None:
 
 
 def settings() -> dict:
-    """What ``apply`` changed: ``blas_threads``, ``blas_stopped_before_kernels`` and
+    """What ``apply`` changed: ``blas_threads``, ``blas_one_thread_beside_kernels`` and
     ``malloc_keep_bytes`` when set."""
     return dict(_applied)
 

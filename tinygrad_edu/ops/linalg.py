@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .. import runtime
 from ..autograd import Function
 
 
@@ -18,6 +19,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.a_1d, ctx.b_1d = a.ndim == 1, b.ndim == 1
+        runtime.before_blas()
         return np.matmul(a, b)
 
     @staticmethod
@@ -49,6 +51,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        runtime.before_blas()
         y = x @ w.T
         if b is not None:
             y += b
