@@ -35,10 +35,10 @@ import threading
 import time
 
 _applied: dict = {}
-# each OpenBLAS built on pthreads: (threadpoolctl's controller, its thread count while the kernels are
-# idle, its flag "workers started", the function that stops them)
+# each OpenBLAS built on pthreads: (threadpoolctl's controller, its flag "workers started", the
+# function that stops them)
 _blas: list = []
-_blas_lowered = False  # BLAS is on one thread because the kernels are busy
+_blas_lowered: list = []  # while the kernels are busy: each BLAS's thread count before, to give back
 _last_kernel = 0.0  # time.perf_counter() at the last kernel
 KERNELS_IDLE_S = 0.2  # longer than a training step's matmuls between two kernels
 _KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
@@ -71,7 +71,7 @@ def _set_up_blas() -> None:
             stop = lib.dynlib.blas_thread_shutdown_
         except (AttributeError, ValueError):  # an OpenBLAS that does not export them
             continue
-        _blas.append((lib, lib.num_threads, started, stop))
+        _blas.append((lib, started, stop))
     if _blas:
         _applied["blas_one_thread_beside_kernels"] = True
 
@@ -84,24 +84,23 @@ def _other_threads() -> bool:
 
 def before_parallel_kernel() -> None:
     """A conv or pool kernel is about to run on every core: BLAS drops to one thread, its idle workers stop."""
-    global _blas_lowered, _last_kernel
+    global _last_kernel
     _last_kernel = time.perf_counter()
     if _blas_lowered or not _blas or _other_threads():
         return
-    for lib, _, started, stop in _blas:
+    _blas_lowered.extend(lib.num_threads for lib, _, _ in _blas)
+    for lib, started, stop in _blas:
         lib.set_num_threads(1)
         if started.value:
             stop()
-    _blas_lowered = True
 
 
 def before_blas() -> None:
     """A matmul is about to run: BLAS gets its threads back once the kernels have been idle for a while."""
-    global _blas_lowered
     if _blas_lowered and time.perf_counter() - _last_kernel > KERNELS_IDLE_S and not _other_threads():
-        for lib, threads, _, _ in _blas:
+        for (lib, _, _), threads in zip(_blas, _blas_lowered):
             lib.set_num_threads(threads)
-        _blas_lowered = False
+        _blas_lowered.clear()
 
 
 def _keep_freed_memory() -> None:
