@@ -19,8 +19,8 @@ pool, linear, mean) on the kernels plus numpy under numba x OpenBLAS thread coun
 the same network in torch: that is where numba's and OpenBLAS's threads meet. Its kernels are
 called directly, so OpenBLAS's workers spin on beside them after each matmul (the fight that
 made the step 2-5x slower on two cores), except in the "engine" row, which calls them through
-``tinygrad_edu.kernels`` as the engine does: there the runtime's policy stops OpenBLAS's idle
-workers before each parallel kernel (``tinygrad_edu/runtime.py``). Its numpy side
+``tinygrad_edu.kernels`` as the engine does: there the runtime's policy puts BLAS on one thread
+and stops its idle workers before each kernel (``tinygrad_edu/runtime.py``). Its numpy side
 allocates megabyte arrays at every step, which glibc hands back to the kernel and then takes
 page faults on again; MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 in
 the environment shows what that costs.
@@ -256,7 +256,7 @@ def step_section(rounds, rng):
         for bt in (2, 1):
             candidates[f"numba {nt}t + OpenBLAS {bt}t"] = with_threads(ours, nt, bt)
     previous = kernels.use("numba")
-    candidates["engine: 2t + 2t, BLAS stopped"] = with_threads(lambda: ours(kernels), 2, 2)
+    candidates["engine: 2t, BLAS by the policy"] = with_threads(lambda: ours(kernels), 2, 2)
     report("tutorial CNN forward+backward (no optimizer)", measure(candidates, rounds, block_s=0.3))
     kernels.use(previous)
 

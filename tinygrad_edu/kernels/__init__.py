@@ -18,7 +18,7 @@ them on a few Python threads at once, each on a share of the images or channels,
 BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``
 at run time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS
 in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
-So ``_impl`` has the runtime stop them first (``runtime.before_parallel_kernel``).
+So ``_impl`` first calls ``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
 
 Each kernel has one compiled version per dtype, made at its first call (0.1-0.6 s of CPU each, after
 about 0.4 s of numba's own set-up at the first; the CNN's nine kernels about 3 s in all) and saved
@@ -53,7 +53,7 @@ use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
 
 def _impl(module, name, x):
     """The chosen path's implementation of ``name``; integer arrays always take the numpy twin.
-    Before a numba kernel, OpenBLAS's idle workers are stopped so that it has the cores."""
+    Before a numba kernel, BLAS is put on one thread so that the kernel has the cores."""
     numba = _path == "numba" and getattr(x, "dtype", None) is not None and x.dtype.kind == "f"
     if numba:
         runtime.before_parallel_kernel()
