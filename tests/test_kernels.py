@@ -310,6 +310,34 @@ def test_run_split_does_every_job_once_and_raises_a_pieces_error():
     with pytest.raises(ValueError, match="piece"):
         run_split(fail_after_the_first, 10)
 
+
+def test_run_split_lets_go_of_the_arrays_when_it_returns():
+    """A helper thread that has not started yet (a busy machine) must not keep the call's arrays alive."""
+    import threading
+    import weakref
+
+    import numba
+
+    from tinygrad_edu.kernels import threads
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    release = threading.Event()
+    try:
+        threads.run_split(lambda start, stop: None, 4)  # the pool exists: one helper thread
+        threads._pool.submit(release.wait)  # ...kept busy, so the next call's piece waits in the queue
+        out = np.zeros(8)
+        threads.run_split(lambda start, stop, a: a.__setitem__(slice(start, stop), 1), 8, out)
+        np.testing.assert_array_equal(out, 1)  # the caller's thread did every piece
+        held = weakref.ref(out)
+        del out
+        assert held() is None
+    finally:
+        release.set()
+        numba.set_num_threads(before)
+
 # ---------------------------------------------------------------------------- Adam
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

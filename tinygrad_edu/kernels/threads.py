@@ -64,6 +64,9 @@ class _Pieces:
         with self.lock:
             self.stopped = True
             self.changed.wait_for(lambda: self.done == self.taken)
+            # a thread that has not started yet still holds this object in the pool's queue: let go of
+            # the arrays now, so that they are freed with the call, not when that thread wakes
+            self.args = ()
         if self.error is not None:
             raise self.error
 
