@@ -1,9 +1,9 @@
 """Benchmarks: tinygrad_edu against PyTorch, op by op and model by model (pytest-benchmark).
 
-Full suite (about 10 to 15 minutes on two cores), then the report::
+Full suite (about 2 minutes on two cores), then the report (three runs: each ratio with its spread)::
 
-    python -m pytest benchmarks --benchmark-json=benchmarks/results/cpu.json
-    python -m benchmarks.report benchmarks/results/cpu.json
+    for k in 1 2 3; do python -m pytest benchmarks --benchmark-json=benchmarks/results/cpu-$k.json; done
+    python -m benchmarks.report benchmarks/results/cpu-1.json benchmarks/results/cpu-2.json benchmarks/results/cpu-3.json
 
 The report writes ``benchmarks/results/REPORT.md`` (medians in ms and ratios to torch-cpu per
 case, the machine, thread counts, BLAS, library versions) and PNG charts beside it. JSON

@@ -1,6 +1,6 @@
 """Turn pytest-benchmark JSON into a markdown report with charts.
 
-    python -m benchmarks.report benchmarks/results/cpu.json [more.json ...] [--out DIR]
+    python -m benchmarks.report benchmarks/results/cpu-1.json [more.json ...] [--out DIR]
 
 Writes ``DIR/REPORT.md`` (default ``benchmarks/results``): the machine (CPU model, cores,
 load, thread counts, BLAS, library versions, device), a summary of the figures the README
