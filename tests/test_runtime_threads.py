@@ -2,8 +2,8 @@
 
 numpy's OpenBLAS has its threads while the conv and pool kernels are idle; just before a kernel
 the engine drops it to one thread and stops its idle workers, which would otherwise spin for
-~0.1 s beside the kernels' threads; once no kernel has run for ``runtime.KERNELS_IDLE_S``, a
-matmul gives BLAS its threads back. ``TINYGRAD_EDU_BLAS_THREADS=n`` sets the idle count, ``0``
+~0.1 s beside the kernels' threads; after ``runtime.RESTORE_AFTER_MATMULS`` matmuls without a kernel,
+BLAS gets its threads back. ``TINYGRAD_EDU_BLAS_THREADS=n`` sets the idle count, ``0``
 leaves BLAS alone. The probe reads BLAS's thread count, OpenBLAS's own flag for "workers
 started", and the CPU time the process burns while it sleeps.
 """
@@ -39,7 +39,8 @@ except (AttributeError, ValueError):
 a = torch.from_numpy(np.linspace(-1, 1, 256 * 256).reshape(256, 256))
 x, w = torch.randn(8, 4, 12, 12), torch.randn(6, 4, 3, 3)
 torch.nn.functional.conv2d(x, w)  # the kernels' threads up, kernels loaded
-time.sleep(runtime.KERNELS_IDLE_S + 0.05)
+for _ in range(runtime.RESTORE_AFTER_MATMULS):
+    a @ a
 
 def idle_cpu():
     t = time.process_time(); time.sleep(0.15); return time.process_time() - t
@@ -54,7 +55,8 @@ state("after_conv")
 facts["idle_cpu_after_conv"] = idle_cpu()
 a @ a
 state("matmul_beside_kernels")  # a training step's matmul between kernels: still one thread
-time.sleep(runtime.KERNELS_IDLE_S)
+for _ in range(runtime.RESTORE_AFTER_MATMULS - 1):
+    a @ a
 again = (a @ a).numpy()
 state("matmul_after_idle")
 facts["same_product"] = bool(np.array_equal(first, again))

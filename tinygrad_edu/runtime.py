@@ -11,9 +11,12 @@ Two measured problems on small models (see docs/benchmarks.md, "Threads and memo
   the kernels are idle: ``before_parallel_kernel()``, called just before each conv or pool
   kernel, drops BLAS to one thread and stops its idle workers (lowering the count alone leaves
   the spinning worker); ``before_blas()``, called by matmul and linear, gives BLAS its threads
-  back once no kernel has run for ``KERNELS_IDLE_S``. A CNN's training loop thus keeps BLAS on
-  one thread (restarting the workers at every step cost more than they gave), an MLP's has
-  every core. While the process runs another Python thread than the kernels' own, BLAS is left
+  back once ``RESTORE_AFTER_MATMULS`` matmuls in a row ran without a kernel between them. A CNN's
+  training loop thus keeps BLAS on one thread (restarting the workers at every step cost more
+  than they gave), an MLP's has every core. The rule counts ops, not seconds: OpenBLAS's sums
+  differ in the last bit between one thread and two, so which matmul gets which count must not
+  depend on timing, or a resumed run would not repeat an uninterrupted one bit for bit. For the
+  same reason ``reset()`` (called as a training run starts) gives every run the same start. While the process runs another Python thread than the kernels' own, BLAS is left
   as it is, since that thread may be inside BLAS.
   Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are idle;
   ``0`` leaves BLAS alone, never lowered or stopped. The kernels' threads are numba's count:
@@ -32,15 +35,14 @@ import ctypes
 import ctypes.util
 import os
 import threading
-import time
 
 _applied: dict = {}
 # each OpenBLAS built on pthreads: (threadpoolctl's controller, its flag "workers started", the
 # function that stops them)
 _blas: list = []
 _blas_lowered: list = []  # while the kernels are busy: each BLAS's thread count before, to give back
-_last_kernel = 0.0  # time.perf_counter() at the last kernel
-KERNELS_IDLE_S = 0.2  # longer than a training step's matmuls between two kernels
+_matmuls_since_kernel = 0
+RESTORE_AFTER_MATMULS = 64  # far more than a training step's matmuls between two kernels
 _KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
 
 # glibc's mallopt parameters (malloc.h)
@@ -84,8 +86,8 @@ def _other_threads() -> bool:
 
 def before_parallel_kernel() -> None:
     """A conv or pool kernel is about to run on every core: BLAS drops to one thread, its idle workers stop."""
-    global _last_kernel
-    _last_kernel = time.perf_counter()
+    global _matmuls_since_kernel
+    _matmuls_since_kernel = 0
     if _blas_lowered or not _blas or _other_threads():
         return
     _blas_lowered.extend(lib.num_threads for lib, _, _ in _blas)
@@ -96,11 +98,25 @@ def before_parallel_kernel() -> None:
 
 
 def before_blas() -> None:
-    """A matmul is about to run: BLAS gets its threads back once the kernels have been idle for a while."""
-    if _blas_lowered and time.perf_counter() - _last_kernel > KERNELS_IDLE_S and not _other_threads():
-        for (lib, _, _), threads in zip(_blas, _blas_lowered):
-            lib.set_num_threads(threads)
-        _blas_lowered.clear()
+    """A matmul is about to run: BLAS gets its threads back after enough matmuls without a kernel."""
+    global _matmuls_since_kernel
+    _matmuls_since_kernel += 1
+    if _blas_lowered and _matmuls_since_kernel >= RESTORE_AFTER_MATMULS and not _other_threads():
+        _restore()
+
+
+def _restore() -> None:
+    for (lib, _, _), threads in zip(_blas, _blas_lowered):
+        lib.set_num_threads(threads)
+    _blas_lowered.clear()
+
+
+def reset() -> None:
+    """BLAS back to its idle thread count and the matmul count cleared, as in a fresh process."""
+    global _matmuls_since_kernel
+    _matmuls_since_kernel = 0
+    if _blas_lowered and not _other_threads():
+        _restore()
 
 
 def _keep_freed_memory() -> None:

@@ -40,6 +40,7 @@ import numpy as np
 
 from . import checkpoint as checkpoints
 from . import data
+from .. import runtime
 from ..tutorial import evaluate
 from .backends import Backend, get_backend
 from .errors import TrainingInterrupted, UserError
@@ -128,6 +129,7 @@ def train(config: TrainConfig, on_step: Callable[[Progress], None] | None = None
     mistake in ``config`` or a diverging run, and TrainingInterrupted after a signal.
     """
     out, err = out or sys.stdout, err or sys.stderr
+    runtime.reset()  # BLAS's threads as in a fresh process, so the run repeats bit for bit wherever it runs
     with SignalGuard() as guard:  # until the last file is written, a signal only raises a flag
         recipe = RECIPES[config.model]
         path = config.checkpoint or f"{config.model}-{config.backend or 'edu'}.ckpt"
