@@ -77,11 +77,6 @@ class Function:
         ref = self._out[2]
         return None if ref is None else ref()
 
-    @property
-    def inputs(self) -> tuple:
-        """The tensors this op was called with, where still alive (None for a freed intermediate)."""
-        return tuple([p.output if isinstance(p, Function) else p for p in self.parents])
-
     def save_for_backward(self, *arrays) -> None:
         self._saved = arrays
 
@@ -154,7 +149,7 @@ class Function:
             rest = raw[1:]
             first._become_view(tensors[0], lambda a: cls.forward(cls(()), a, *rest, **kwargs))
         if grad_fn is not None:
-            ctx._out = (first.array.shape, first.array.dtype, weakref.ref(first))  # ctx._made(first), inlined
+            ctx._made(first)
             if ctx._saved:
                 ctx._note_versions(tensors, first)
         if observer.tracer is not None:
@@ -201,6 +196,12 @@ def _topological_order(root) -> list:
                 if needed and id(parent) not in visited:
                     stack.append((parent, False))
     return order[::-1]
+
+
+def _tensor_of(node):
+    """The tensor a graph node stands for: a leaf itself, or an op's output while something holds it
+    (None once it is freed)."""
+    return node.output if isinstance(node, Function) else node
 
 
 def _fit_gradient(grad: np.ndarray, parent, fn: Function) -> np.ndarray:

@@ -65,7 +65,7 @@ def node_gradients(root: Tensor) -> dict[int, np.ndarray]:
     by_node = _gradients_by_node(root)
     grads = {}
     for node in _nodes_inputs_first(root):
-        tensor = _tensor_of(node, root)
+        tensor = autograd._tensor_of(node)
         if tensor is not None and id(node) in by_node and (tensor is node or tensor.grad_fn is node):
             grads[id(tensor)] = by_node[id(node)]
     return grads
@@ -85,13 +85,6 @@ def _gradients_by_node(root: Tensor) -> dict[int, np.ndarray]:
     except RuntimeError:  # saved tensors freed: backward already ran
         return {id(t): t.grad.array for t in order if not isinstance(t, autograd.Function) and t.grad is not None}
     return node_grads
-
-
-def _tensor_of(node, root: Tensor) -> Tensor | None:
-    """The tensor a graph node stands for: a leaf itself, or an op's output while it is alive."""
-    if not isinstance(node, autograd.Function):
-        return node
-    return root if node is root.grad_fn else node.output
 
 
 def format_array(array: np.ndarray) -> str:
@@ -117,7 +110,7 @@ def build_graph(root: Tensor, names: dict | None = None, show_data: bool = True)
     grads = _gradients_by_node(root) if show_data else {}
     nodes, edges, index = [], [], {}
     for node in _nodes_inputs_first(root):
-        tensor = _tensor_of(node, root)
+        tensor = autograd._tensor_of(node)
         if isinstance(node, autograd.Function):
             column = 1 + max(nodes[index[id(p)]].column for p in node.parents)
             op = len(nodes)

@@ -96,9 +96,7 @@ def from_grad_fn(output: Tensor) -> list:
     stand_ins: dict[int, Tensor] = {}
 
     def tensor_of(node) -> Tensor:
-        if not isinstance(node, autograd.Function):
-            return node
-        t = output if node is output.grad_fn else node.output
+        t = autograd._tensor_of(node)
         if t is None:
             if id(node) not in stand_ins:
                 shape, dtype, _ = node._out
