@@ -16,8 +16,9 @@ Two measured problems on small models (see docs/benchmarks.md, "Threads and memo
   than they gave), an MLP's has every core. The rule counts ops, not seconds: OpenBLAS's sums
   differ in the last bit between one thread and two, so which matmul gets which count must not
   depend on timing, or a resumed run would not repeat an uninterrupted one bit for bit. For the
-  same reason ``reset()`` (called as a training run starts) gives every run the same start. While the process runs another Python thread than the kernels' own, BLAS is left
-  as it is, since that thread may be inside BLAS.
+  same reason ``reset()`` (called as a training run starts) gives every run the same start.
+  While the process runs another Python thread than the kernels' own, BLAS is left as it is,
+  since that thread may be inside BLAS.
   Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are idle;
   ``0`` leaves BLAS alone, never lowered or stopped. The kernels' threads are numba's count:
   ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
@@ -101,22 +102,23 @@ def before_blas() -> None:
     """A matmul is about to run: BLAS gets its threads back after enough matmuls without a kernel."""
     global _matmuls_since_kernel
     _matmuls_since_kernel += 1
-    if _blas_lowered and _matmuls_since_kernel >= RESTORE_AFTER_MATMULS and not _other_threads():
-        _restore()
-
-
-def _restore() -> None:
-    for (lib, _, _), threads in zip(_blas, _blas_lowered):
-        lib.set_num_threads(threads)
-    _blas_lowered.clear()
+    if _matmuls_since_kernel >= RESTORE_AFTER_MATMULS:
+        _give_back()
 
 
 def reset() -> None:
     """BLAS back to its idle thread count and the matmul count cleared, as in a fresh process."""
     global _matmuls_since_kernel
     _matmuls_since_kernel = 0
+    _give_back()
+
+
+def _give_back() -> None:
+    """BLAS's thread counts from before the kernels, if lowered and no other Python thread may be inside BLAS."""
     if _blas_lowered and not _other_threads():
-        _restore()
+        for (lib, _, _), threads in zip(_blas, _blas_lowered):
+            lib.set_num_threads(threads)
+        _blas_lowered.clear()
 
 
 def _keep_freed_memory() -> None:

@@ -505,26 +505,27 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
-    labels = labels.astype(np.int64, copy=False)
+    safe, w = _sample_weights(labels.astype(np.int64, copy=False), classes, weight, ignore_index, rows.array.dtype)
+    loss = NLLLossOp.apply(rows, safe, w, reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+def _sample_weights(labels: np.ndarray, classes: int, weight, ignore_index: int, dtype) -> tuple:
+    """Each sample's label, made safe to index with (an ignored one becomes 0), and its weight (0 when
+    ignored); (labels, None) in the common case: no weight and every label a class, so none ignored.
+    A label outside the classes that is not ignored is PyTorch's IndexError."""
     if weight is None and not 0 <= ignore_index < classes and len(labels) and labels.view(np.uint64).max() < classes:
-        # the common case in one pass (a negative label is huge as uint64): every label is a class,
-        # so none is ignored and every sample weighs 1 (w = None)
-        loss = NLLLossOp.apply(rows, labels, None, reduction)
-        return loss.reshape(target.shape) if reduction == "none" else loss
+        return labels, None  # the common case in one pass: a negative label is huge as uint64
     counted = labels != ignore_index
-    everyone = counted.all()  # the common case, no ignored target: fewer passes below
+    everyone = counted.all()  # no ignored target: fewer passes below
     safe = labels if everyone else np.where(counted, labels, 0)
     if len(safe) and (safe.min() < 0 or safe.max() >= classes):
         bad = counted & ((labels < 0) | (labels >= classes))
         raise IndexError(f"Target {labels[bad][0]} is out of bounds.")
-    dtype = rows.array.dtype
     if weight is None:
-        w = counted.astype(dtype)
-    else:
-        w = weight.array[safe].astype(dtype, copy=False)
-        w = w if everyone else w * counted
-    loss = NLLLossOp.apply(rows, safe, w, reduction)
-    return loss.reshape(target.shape) if reduction == "none" else loss
+        return safe, counted.astype(dtype)
+    w = weight.array[safe].astype(dtype, copy=False)
+    return safe, w if everyone else w * counted
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

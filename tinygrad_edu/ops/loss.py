@@ -34,8 +34,8 @@ class NLLLoss(Function):
     """Negative log-likelihood of the target classes, in one op (a composite took six graph nodes).
 
     x (N, C) log-probabilities, labels (N,) class indices, w (N,) each sample's weight (0 for an
-    ignored target), or None when every weight is 1. Per sample l_n = -w_n x[n, labels_n]; the loss is their sum, or the sum
-    divided by sum(w) for "mean", or the vector l for "none".
+    ignored target), or None when every weight is 1. Per sample l_n = -w_n x[n, labels_n]; the loss
+    is their sum, or the sum divided by sum(w) for "mean", or the vector l for "none".
     dL/dx[n, labels_n] = -w_n (sum), -w_n / sum(w) (mean; 0 when sum(w) = 0), -w_n g_n (none);
     0 everywhere else.
     """
