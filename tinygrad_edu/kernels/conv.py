@@ -214,20 +214,25 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # with no scalar remainder loop (that remainder was a third of the weight gradient's time on
 # conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
 # last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
+#
+# Each kernel's job is one image: it lays that image out as planes (and its gradient as wide
+# rows) in scratch arrays of its own, computes, and writes its results straight into the
+# outputs. So the layout work runs on every thread, in the cache, beside the sums (done in
+# numpy before and after the kernels, it was a third of conv2's backward at two threads).
 # ----------------------------------------------------------------------------------------------
 
 _LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
-_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
+_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets group_size")
 
 
 @lru_cache(maxsize=64)  # a model calls each conv with the same shapes at every step: 20 us each time
 def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
-    see "Planes" above.
+    """Output size, phase size, wide length L, planes row length, tap offsets and one group's
+    share of a planes row for these shapes; see "Planes" above.
 
     With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
     shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
-    group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
+    group k's taps are the same plus k * group_size, group_size = (C/G) * sh * sw * Hq * Wq.
     """
     (_, C, H, W), (_, Cg, KH, KW) = x_shape, w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -240,33 +245,7 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
     L = -(-wide // _LANES) * _LANES
     offsets = offsets.ravel().astype(np.int64)
     offsets.flags.writeable = False  # shared by every call with these shapes
-    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets)
-
-
-def _to_planes(x, stride, padding, geo):
-    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end."""
-    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
-    N, C, H, W = x.shape
-    xpad = np.zeros((N, C, Hq * sh, Wq * sw), x.dtype)
-    xpad[:, :, ph:ph + H, pw:pw + W] = x
-    planes = np.empty((N, geo.row), x.dtype)
-    planes[:, C * sh * sw * Hq * Wq:] = 0
-    _phases(planes, C, stride, geo)[...] = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
-    return planes
-
-
-def _from_planes(planes, x_shape, stride, padding, geo):
-    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W)."""
-    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
-    N, C, H, W = x_shape
-    xpad = _phases(planes, C, stride, geo).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
-    return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
-
-
-def _phases(planes, C, stride, geo):
-    """The (N, C, sh, sw, Hq, Wq) view of a planes array without its trailing zeros."""
-    (sh, sw), Hq, Wq = stride, geo.Hq, geo.Wq
-    return planes[:, :C * sh * sw * Hq * Wq].reshape(planes.shape[0], C, sh, sw, Hq, Wq)
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets, Cg * sh * sw * Hq * Wq)
 
 
 def _flat_weights(w):
@@ -274,127 +253,222 @@ def _flat_weights(w):
     return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
-    """out[n,f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
-    start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
+@njit(nogil=True, cache=True)
+def _columns_inside(b, sw, pw, W, Wq):
+    """The columns s of stride phase b whose input column s*sw + b - pw lies in 0..W-1: s_lo..s_hi-1."""
+    s_lo = max(0, -(-(pw - b) // sw))
+    return s_lo, max(s_lo, min(Wq, (W - 1 - b + pw) // sw + 1))
 
-    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F rounded up to
-    even, >= L) in the wide layout (see "Planes"): the caller keeps its real rows and columns.
-    Summing straight into the output rows spares a copy out of a scratch row, which was a third
-    of conv1's time.
+
+@njit(nogil=True, cache=True)
+def _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, row):
+    """row = image n of x (N, C, H, W) as planes: padded, cut into stride phases, flattened, zeros at the end."""
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    k = 0
+    for c in range(C):
+        for a in range(sh):
+            for b in range(sw):
+                s_lo, s_hi = _columns_inside(b, sw, pw, W, Wq)
+                for r in range(Hq):
+                    h = r * sh + a - ph
+                    if 0 <= h < H:
+                        xr = x[n, c, h]
+                        for s in range(s_lo):
+                            row[k + s] = 0
+                        for s in range(s_lo, s_hi):
+                            row[k + s] = xr[s * sw + b - pw]
+                        for s in range(s_hi, Wq):
+                            row[k + s] = 0
+                    else:
+                        for s in range(Wq):
+                            row[k + s] = 0
+                    k += Wq
+    for p in range(k, row.shape[0]):
+        row[p] = 0
+
+
+@njit(nogil=True, cache=True)
+def _planes_to_image(row, sh, sw, ph, pw, Hq, Wq, dx, n):
+    """dx[n] (C, H, W) = the real inputs' entries of a planes row: the inverse of _image_to_planes."""
+    C, H, W = dx.shape[1], dx.shape[2], dx.shape[3]
+    for c in range(C):
+        for h in range(H):
+            r, a = (h + ph) // sh, (h + ph) % sh
+            out = dx[n, c, h]
+            for b in range(sw):
+                s_lo, s_hi = _columns_inside(b, sw, pw, W, Wq)
+                start = ((c * sh + a) * sw + b) * Hq * Wq + r * Wq
+                for s in range(s_lo, s_hi):
+                    out[s * sw + b - pw] = row[start + s]
+
+
+@njit(nogil=True, cache=True)
+def _image_to_wide(g, n, Wq, rows):
+    """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after."""
+    F, OH, OW = g.shape[1], g.shape[2], g.shape[3]
+    for f in range(F):
+        for oh in range(OH):
+            src, dst = g[n, f, oh], rows[f, oh * Wq:(oh + 1) * Wq]  # slices: see _wide_to_image
+            for ow in range(OW):
+                dst[ow] = src[ow]
+            for ow in range(OW, Wq):
+                dst[ow] = 0
+        rest = rows[f, OH * Wq:]
+        for p in range(rest.shape[0]):
+            rest[p] = 0
+
+
+@njit(nogil=True, cache=True)
+def _wide_to_image(sums, Wq, out):
+    """out (OH, OW) = the real positions of a wide row."""
+    OH, OW = out.shape
+    for oh in range(OH):
+        # one-dimensional slices, indexed from 0: numba then knows no index is negative and the
+        # copy is vectorised (indexing sums[oh * Wq + ow] made it four times slower)
+        src, dst = sums[oh * Wq:oh * Wq + OW], out[oh]
+        for ow in range(OW):
+            dst[ow] = src[ow]
+
+
+@njit(nogil=True, cache=True)
+def _channel_pair(pair, Fg):
+    """Output channels (fa, fb) of group k: the channels two by two within each group of Fg; with Fg
+    odd, a group's last channel pairs with itself (made twice, kept once)."""
+    per_group = (Fg + 1) // 2
+    k = pair // per_group
+    fa = k * Fg + 2 * (pair % per_group)
+    return fa, min(fa + 1, (k + 1) * Fg - 1), k
+
+
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _forward_kernel(start, stop, x, w2, offsets, bias, sh, sw, ph, pw, Hq, Wq, L, row, Fg, group_size, out):
+    """out[n,f] = bias[f] + sum_t w2[f,t] * planes[offsets[t] + k * group_size + p] at the real
+    positions p (see "Planes"), for the images n in start..stop-1; f is in group k = f // Fg, and
+    planes is image n as planes (``row`` values long).
+
+    w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW). Two output channels
+    (fa, fb) of one group and four taps per sweep over p: each input element loaded feeds two
+    sums, and each sum is loaded and stored once per four multiply-adds. The sums are made in
+    two scratch rows, in the cache, whose real columns then go to out.
     """
     F, T = w2.shape
-    pairs = (F + 1) // 2
-    # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
-    # feeds two sums, and each sum is loaded and stored once per four multiply-adds
-    for job in range(start, stop):
-        n, fa = job // pairs, 2 * (job % pairs)
-        fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice...
-        xn, wa, wb = planes[n], w2[fa], w2[fb]
-        acc_a, acc_b = out[n, fa], out[n, fa + 1]  # ...the second time into out's spare row
-        bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
-        for p in range(L):
-            acc_a[p] = bias_a
-        for p in range(L):
-            acc_b[p] = bias_b
-        t = 0
-        while t + 4 <= T:
-            x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
-            x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
-            a0, a1, a2, a3 = wa[t], wa[t + 1], wa[t + 2], wa[t + 3]
-            b0, b1, b2, b3 = wb[t], wb[t + 1], wb[t + 2], wb[t + 3]
-            for p in range(L):
-                v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                acc_a[p] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
-                acc_b[p] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
-            t += 4
-        for t in range(t, T):
-            x0, a0, b0 = xn[offsets[t]:offsets[t] + L], wa[t], wb[t]
-            for p in range(L):
-                acc_a[p] += a0 * x0[p]
-                acc_b[p] += b0 * x0[p]
-
-
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _input_grad_kernel(start, stop, grads, w2, offsets, L, dplanes):
-    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L and the images n in
-    start..stop-1 (dplanes zeroed by the caller).
-
-    grads (N, F, >= L) in the wide layout, zero in the junk positions, which would otherwise land
-    on real inputs. Jobs are images: the taps of one image overlap, different images don't.
-    """
-    F = grads.shape[1]
-    T = offsets.shape[0]
+    planes = np.empty(row, x.dtype)
+    acc = np.empty((2, L), x.dtype)
+    acc_a, acc_b = acc[0], acc[1]
     for n in range(start, stop):
-        gn, dn = grads[n], dplanes[n]
-        f = 0
-        # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
-        # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all the
-        # taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
-        while f + 8 <= F:
-            g0, g1, g2, g3 = gn[f], gn[f + 1], gn[f + 2], gn[f + 3]
-            g4, g5, g6, g7 = gn[f + 4], gn[f + 5], gn[f + 6], gn[f + 7]
-            for t in range(T):
-                d = dn[offsets[t]:offsets[t] + L]
-                w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
-                w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
-                for p in range(L):
-                    d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
-                             + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
-            f += 8
-        for f in range(f, F):
-            g0 = gn[f]
-            for t in range(T):
-                d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
-                for p in range(L):
-                    d[p] += w0 * g0[p]
-
-
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _weight_grad_kernel(start, stop, grads, planes, offsets, L, zero, dw_per_image):
-    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p] for the images n in
-    start..stop-1.
-
-    grads (N, F, >= L) zero in the junk positions; zero is 0 in the arrays' dtype, so the sums
-    stay in it. One partial sum per image keeps the threads' writes apart; the caller adds
-    them up over n.
-    """
-    F = grads.shape[1]
-    T = offsets.shape[0]
-    for n in range(start, stop):
-        xn = planes[n]
-        # two output channels and four taps per sweep: eight sums from six loads per p
-        for fa in range(0, F, 2):
-            fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice
-            ga, gb = grads[n, fa], grads[n, fb]
+        _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, planes)
+        for pair in range(F // Fg * ((Fg + 1) // 2)):  # channels two by two within each group of Fg
+            fa, fb, k = _channel_pair(pair, Fg)
+            xn = planes[k * group_size:]
+            wa, wb = w2[fa], w2[fb]
+            bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
+            for p in range(L):
+                acc_a[p] = bias_a
+            for p in range(L):
+                acc_b[p] = bias_b
             t = 0
             while t + 4 <= T:
                 x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
                 x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
-                a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
+                a0, a1, a2, a3 = wa[t], wa[t + 1], wa[t + 2], wa[t + 3]
+                b0, b1, b2, b3 = wb[t], wb[t + 1], wb[t + 2], wb[t + 3]
                 for p in range(L):
                     v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                    a0 += ga[p] * v0
-                    a1 += ga[p] * v1
-                    a2 += ga[p] * v2
-                    a3 += ga[p] * v3
-                    b0 += gb[p] * v0
-                    b1 += gb[p] * v1
-                    b2 += gb[p] * v2
-                    b3 += gb[p] * v3
-                dw_per_image[n, fa, t], dw_per_image[n, fa, t + 1] = a0, a1
-                dw_per_image[n, fa, t + 2], dw_per_image[n, fa, t + 3] = a2, a3
-                dw_per_image[n, fb, t], dw_per_image[n, fb, t + 1] = b0, b1
-                dw_per_image[n, fb, t + 2], dw_per_image[n, fb, t + 3] = b2, b3
+                    acc_a[p] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+                    acc_b[p] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
                 t += 4
             for t in range(t, T):
-                x0 = xn[offsets[t]:offsets[t] + L]
-                a0 = b0 = zero
+                x0, a0, b0 = xn[offsets[t]:offsets[t] + L], wa[t], wb[t]
                 for p in range(L):
-                    a0 += ga[p] * x0[p]
-                    b0 += gb[p] * x0[p]
-                dw_per_image[n, fa, t], dw_per_image[n, fb, t] = a0, b0
+                    acc_a[p] += a0 * x0[p]
+                    acc_b[p] += b0 * x0[p]
+            _wide_to_image(acc_a, Wq, out[n, fa])
+            _wide_to_image(acc_b, Wq, out[n, fb])
+
+
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _backward_kernel(start, stop, g, x, w2, offsets, sh, sw, ph, pw, Hq, Wq, L, row, Fg, group_size, zero,
+                     dx, dw_per_image, db_per_image):
+    """The gradients of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
+
+    db_per_image[n, f] = the sum of g[n, f]. With dx of x's shape (not empty):
+        dplanes[offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
+    then dx[n] = dplanes at the real inputs. With dw_per_image (N, F, T) not empty:
+        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[offsets[t] + k * group_size + p].
+    grads is g[n] in the wide layout, zero in the junk positions (which would otherwise land on
+    real inputs); planes is x[n] as planes; zero is 0 in the arrays' dtype, so sums stay in it.
+    One partial dw and db per image keeps the threads' writes apart; the caller adds them up.
+    """
+    F, T = w2.shape
+    grads = np.empty((F, max(g.shape[2] * Wq, L)), g.dtype)
+    planes = np.empty(row, g.dtype)
+    for n in range(start, stop):
+        _image_to_wide(g, n, Wq, grads)
+        for f in range(F):
+            total = zero
+            for p in range(grads.shape[1]):
+                total += grads[f, p]
+            db_per_image[n, f] = total
+        if dx.size:
+            for p in range(row):
+                planes[p] = 0
+            for k in range(F // Fg):
+                dn = planes[k * group_size:]
+                f, f_end = k * Fg, (k + 1) * Fg
+                # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
+                # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all
+                # the taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
+                while f + 8 <= f_end:
+                    g0, g1, g2, g3 = grads[f], grads[f + 1], grads[f + 2], grads[f + 3]
+                    g4, g5, g6, g7 = grads[f + 4], grads[f + 5], grads[f + 6], grads[f + 7]
+                    for t in range(T):
+                        d = dn[offsets[t]:offsets[t] + L]
+                        w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
+                        w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
+                        for p in range(L):
+                            d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
+                                     + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
+                    f += 8
+                for f in range(f, f_end):
+                    g0 = grads[f]
+                    for t in range(T):
+                        d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
+                        for p in range(L):
+                            d[p] += w0 * g0[p]
+            _planes_to_image(planes, sh, sw, ph, pw, Hq, Wq, dx, n)
+        if dw_per_image.size:
+            _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, planes)
+            # two output channels of one group and four taps per sweep: eight sums from six loads per p
+            for pair in range(F // Fg * ((Fg + 1) // 2)):
+                fa, fb, k = _channel_pair(pair, Fg)
+                xn, ga, gb = planes[k * group_size:], grads[fa], grads[fb]
+                t = 0
+                while t + 4 <= T:
+                    x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
+                    x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
+                    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
+                    for p in range(L):
+                        v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
+                        a0 += ga[p] * v0
+                        a1 += ga[p] * v1
+                        a2 += ga[p] * v2
+                        a3 += ga[p] * v3
+                        b0 += gb[p] * v0
+                        b1 += gb[p] * v1
+                        b2 += gb[p] * v2
+                        b3 += gb[p] * v3
+                    dw_per_image[n, fa, t], dw_per_image[n, fa, t + 1] = a0, a1
+                    dw_per_image[n, fa, t + 2], dw_per_image[n, fa, t + 3] = a2, a3
+                    dw_per_image[n, fb, t], dw_per_image[n, fb, t + 1] = b0, b1
+                    dw_per_image[n, fb, t + 2], dw_per_image[n, fb, t + 3] = b2, b3
+                    t += 4
+                for t in range(t, T):
+                    x0 = xn[offsets[t]:offsets[t] + L]
+                    a0 = b0 = zero
+                    for p in range(L):
+                        a0 += ga[p] * x0[p]
+                        b0 += gb[p] * x0[p]
+                    dw_per_image[n, fa, t], dw_per_image[n, fb, t] = a0, b0
 
 
 def _use_twin(x, w, grad_out=None) -> bool:
@@ -406,6 +480,11 @@ def _use_twin(x, w, grad_out=None) -> bool:
     return grad_out is not None and not (np.isfinite(x).all() and np.isfinite(w).all())
 
 
+def _layout_args(w, stride, padding, geo, groups):
+    """The arguments that tell both kernels the planes layout, after their own arrays."""
+    return (*stride, *padding, geo.Hq, geo.Wq, geo.L, geo.row, w.shape[0] // groups, geo.group_size)
+
+
 def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int=False)
     if _use_twin(x, w):
@@ -413,48 +492,23 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     F = w.shape[0]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
     bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
-    planes = _to_planes(x, stride, padding, geo)
-    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
-    N, (OH, OW, Wq) = x.shape[0], (geo.OH, geo.OW, geo.Wq)
-    outs = []
-    for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
-        Fg = fs.stop - fs.start
-        wide = np.empty((N, Fg + Fg % 2, max(OH * Wq, geo.L)), x.dtype)
-        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * group_size,
-                  bias[fs], geo.L, wide)
-        outs.append(wide[:, :Fg, :OH * Wq].reshape(N, Fg, OH, Wq)[..., :OW])
-    return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
+    out = np.empty((x.shape[0], F, geo.OH, geo.OW), x.dtype)
+    run_split(_forward_kernel, x.shape[0], np.ascontiguousarray(x), _flat_weights(w), geo.offsets, bias,
+              *_layout_args(w, stride, padding, geo, groups), out)
+    return out
 
 
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
     check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=False)
     if _use_twin(x, w, grad_out):
         return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
-    N, F, OH, OW = grad_out.shape
+    N, F = grad_out.shape[:2]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
-    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq
-    slices = _group_slices(groups, x.shape[1], F)
-    dx = dw = db = None
-    if needs[0] or needs[1]:
-        grads = np.zeros((N, F, max(OH * geo.Wq, geo.L)), x.dtype)
-        grads[..., :OH * geo.Wq].reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
-        # one contiguous (N, F/G, OH*Wq or L) block per group
-        group_grads = [grads] if groups == 1 else [np.ascontiguousarray(grads[:, fs]) for _, fs in slices]
-    if needs[0]:
-        dplanes = np.zeros((N, geo.row), x.dtype)
-        for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
-            run_split(_input_grad_kernel, N, group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L,
-                      dplanes)
-        dx = _from_planes(dplanes, x.shape, stride, padding, geo)
-    if needs[1]:
-        planes = _to_planes(x, stride, padding, geo)
-        dws = []
-        for k, (_, fs) in enumerate(slices):
-            dw_per_image = np.empty((N, fs.stop - fs.start, geo.offsets.size), x.dtype)
-            run_split(_weight_grad_kernel, N, group_grads[k], planes, geo.offsets + k * group_size, geo.L,
-                      x.dtype.type(0), dw_per_image)
-            dws.append(dw_per_image.sum(axis=0))
-        dw = np.concatenate(dws, axis=0).reshape(w.shape)
-    if needs[2]:
-        db = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
-    return dx, dw, db
+    dx = np.empty(x.shape if needs[0] else (0, 0, 0, 0), x.dtype)  # empty: not wanted
+    dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
+    db_per_image = np.empty((N, F), x.dtype)
+    run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), np.ascontiguousarray(x), _flat_weights(w),
+              geo.offsets, *_layout_args(w, stride, padding, geo, groups), x.dtype.type(0), dx, dw_per_image,
+              db_per_image)
+    return (dx if needs[0] else None, dw_per_image.sum(axis=0).reshape(w.shape) if needs[1] else None,
+            db_per_image.sum(axis=0) if needs[2] else None)
