@@ -215,24 +215,24 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
 # last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
 #
-# Each kernel's job is one image: it lays that image out as planes (and its gradient as wide
-# rows) in scratch arrays of its own, computes, and writes its results straight into the
-# outputs. So the layout work runs on every thread, in the cache, beside the sums (done in
-# numpy before and after the kernels, it was a third of conv2's backward at two threads).
+# The backward kernel's job is one image: it lays that image's gradient out as wide rows in a
+# scratch array of its own and sums them for db there, so that work runs on every thread, in the
+# cache (done in numpy before the kernels, the copy and db's reduction were a quarter of conv2's
+# backward at two threads).
 # ----------------------------------------------------------------------------------------------
 
 _LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
-_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets group_size")
+_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
 
 
 @lru_cache(maxsize=64)  # a model calls each conv with the same shapes at every step: 20 us each time
 def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """Output size, phase size, wide length L, planes row length, tap offsets and one group's
-    share of a planes row for these shapes; see "Planes" above.
+    """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
+    see "Planes" above.
 
     With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
     shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
-    group k's taps are the same plus k * group_size, group_size = (C/G) * sh * sw * Hq * Wq.
+    group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
     """
     (_, C, H, W), (_, Cg, KH, KW) = x_shape, w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -245,7 +245,33 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
     L = -(-wide // _LANES) * _LANES
     offsets = offsets.ravel().astype(np.int64)
     offsets.flags.writeable = False  # shared by every call with these shapes
-    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets, Cg * sh * sw * Hq * Wq)
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets)
+
+
+def _to_planes(x, stride, padding, geo):
+    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end."""
+    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
+    N, C, H, W = x.shape
+    xpad = np.zeros((N, C, Hq * sh, Wq * sw), x.dtype)
+    xpad[:, :, ph:ph + H, pw:pw + W] = x
+    planes = np.empty((N, geo.row), x.dtype)
+    planes[:, C * sh * sw * Hq * Wq:] = 0
+    _phases(planes, C, stride, geo)[...] = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
+    return planes
+
+
+def _from_planes(planes, x_shape, stride, padding, geo):
+    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W)."""
+    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
+    N, C, H, W = x_shape
+    xpad = _phases(planes, C, stride, geo).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
+    return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
+
+
+def _phases(planes, C, stride, geo):
+    """The (N, C, sh, sw, Hq, Wq) view of a planes array without its trailing zeros."""
+    (sh, sw), Hq, Wq = stride, geo.Hq, geo.Wq
+    return planes[:, :C * sh * sw * Hq * Wq].reshape(planes.shape[0], C, sh, sw, Hq, Wq)
 
 
 def _flat_weights(w):
@@ -253,167 +279,95 @@ def _flat_weights(w):
     return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
-@njit(nogil=True, cache=True)
-def _columns_inside(b, sw, pw, W, Wq):
-    """The columns s of stride phase b whose input column s*sw + b - pw lies in 0..W-1: s_lo..s_hi-1."""
-    s_lo = max(0, -(-(pw - b) // sw))
-    return s_lo, max(s_lo, min(Wq, (W - 1 - b + pw) // sw + 1))
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
+    """out[n,f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
+    start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
+
+    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F rounded up to
+    even, >= L) in the wide layout (see "Planes"): the caller keeps its real rows and columns.
+    Summing straight into the output rows spares a copy out of a scratch row, which was a third
+    of conv1's time.
+    """
+    F, T = w2.shape
+    pairs = (F + 1) // 2
+    # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
+    # feeds two sums, and each sum is loaded and stored once per four multiply-adds
+    for job in range(start, stop):
+        n, fa = job // pairs, 2 * (job % pairs)
+        fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice...
+        xn, wa, wb = planes[n], w2[fa], w2[fb]
+        acc_a, acc_b = out[n, fa], out[n, fa + 1]  # ...the second time into out's spare row
+        bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
+        for p in range(L):
+            acc_a[p] = bias_a
+        for p in range(L):
+            acc_b[p] = bias_b
+        t = 0
+        while t + 4 <= T:
+            x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
+            x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
+            a0, a1, a2, a3 = wa[t], wa[t + 1], wa[t + 2], wa[t + 3]
+            b0, b1, b2, b3 = wb[t], wb[t + 1], wb[t + 2], wb[t + 3]
+            for p in range(L):
+                v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
+                acc_a[p] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+                acc_b[p] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
+            t += 4
+        for t in range(t, T):
+            x0, a0, b0 = xn[offsets[t]:offsets[t] + L], wa[t], wb[t]
+            for p in range(L):
+                acc_a[p] += a0 * x0[p]
+                acc_b[p] += b0 * x0[p]
+
+
 
 
 @njit(nogil=True, cache=True)
-def _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, row):
-    """row = image n of x (N, C, H, W) as planes: padded, cut into stride phases, flattened, zeros at the end."""
-    C, H, W = x.shape[1], x.shape[2], x.shape[3]
-    k = 0
-    for c in range(C):
-        for a in range(sh):
-            for b in range(sw):
-                s_lo, s_hi = _columns_inside(b, sw, pw, W, Wq)
-                for r in range(Hq):
-                    h = r * sh + a - ph
-                    if 0 <= h < H:
-                        xr = x[n, c, h]
-                        for s in range(s_lo):
-                            row[k + s] = 0
-                        for s in range(s_lo, s_hi):
-                            row[k + s] = xr[s * sw + b - pw]
-                        for s in range(s_hi, Wq):
-                            row[k + s] = 0
-                    else:
-                        for s in range(Wq):
-                            row[k + s] = 0
-                    k += Wq
-    for p in range(k, row.shape[0]):
-        row[p] = 0
-
-
-@njit(nogil=True, cache=True)
-def _planes_to_image(row, sh, sw, ph, pw, Hq, Wq, dx, n):
-    """dx[n] (C, H, W) = the real inputs' entries of a planes row: the inverse of _image_to_planes."""
-    C, H, W = dx.shape[1], dx.shape[2], dx.shape[3]
-    for c in range(C):
-        for h in range(H):
-            r, a = (h + ph) // sh, (h + ph) % sh
-            out = dx[n, c, h]
-            for b in range(sw):
-                s_lo, s_hi = _columns_inside(b, sw, pw, W, Wq)
-                start = ((c * sh + a) * sw + b) * Hq * Wq + r * Wq
-                for s in range(s_lo, s_hi):
-                    out[s * sw + b - pw] = row[start + s]
-
-
-@njit(nogil=True, cache=True)
-def _image_to_wide(g, n, Wq, rows):
-    """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after."""
+def _image_to_wide(g, n, Wq, rows, sums):
+    """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after;
+    sums (F,) = g[n] summed over each channel."""
     F, OH, OW = g.shape[1], g.shape[2], g.shape[3]
     for f in range(F):
+        total = sums.dtype.type(0)
         for oh in range(OH):
-            src, dst = g[n, f, oh], rows[f, oh * Wq:(oh + 1) * Wq]  # slices: see _wide_to_image
+            # one-dimensional slices, indexed from 0: numba then knows no index is negative and the
+            # copy is vectorised (indexing rows[f, oh * Wq + ow] made such a copy four times slower)
+            src, dst = g[n, f, oh], rows[f, oh * Wq:(oh + 1) * Wq]
             for ow in range(OW):
                 dst[ow] = src[ow]
+                total += src[ow]
             for ow in range(OW, Wq):
                 dst[ow] = 0
+        sums[f] = total
         rest = rows[f, OH * Wq:]
         for p in range(rest.shape[0]):
             rest[p] = 0
 
 
-@njit(nogil=True, cache=True)
-def _wide_to_image(sums, Wq, out):
-    """out (OH, OW) = the real positions of a wide row."""
-    OH, OW = out.shape
-    for oh in range(OH):
-        # one-dimensional slices, indexed from 0: numba then knows no index is negative and the
-        # copy is vectorised (indexing sums[oh * Wq + ow] made it four times slower)
-        src, dst = sums[oh * Wq:oh * Wq + OW], out[oh]
-        for ow in range(OW):
-            dst[ow] = src[ow]
-
-
-@njit(nogil=True, cache=True)
-def _channel_pair(pair, Fg):
-    """Output channels (fa, fb) of group k: the channels two by two within each group of Fg; with Fg
-    odd, a group's last channel pairs with itself (made twice, kept once)."""
-    per_group = (Fg + 1) // 2
-    k = pair // per_group
-    fa = k * Fg + 2 * (pair % per_group)
-    return fa, min(fa + 1, (k + 1) * Fg - 1), k
-
-
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(start, stop, x, w2, offsets, bias, sh, sw, ph, pw, Hq, Wq, L, row, Fg, group_size, out):
-    """out[n,f] = bias[f] + sum_t w2[f,t] * planes[offsets[t] + k * group_size + p] at the real
-    positions p (see "Planes"), for the images n in start..stop-1; f is in group k = f // Fg, and
-    planes is image n as planes (``row`` values long).
-
-    w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F, OH, OW). Two output channels
-    (fa, fb) of one group and four taps per sweep over p: each input element loaded feeds two
-    sums, and each sum is loaded and stored once per four multiply-adds. The sums are made in
-    two scratch rows, in the cache, whose real columns then go to out.
-    """
-    F, T = w2.shape
-    planes = np.empty(row, x.dtype)
-    acc = np.empty((2, L), x.dtype)
-    acc_a, acc_b = acc[0], acc[1]
-    for n in range(start, stop):
-        _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, planes)
-        for pair in range(F // Fg * ((Fg + 1) // 2)):  # channels two by two within each group of Fg
-            fa, fb, k = _channel_pair(pair, Fg)
-            xn = planes[k * group_size:]
-            wa, wb = w2[fa], w2[fb]
-            bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
-            for p in range(L):
-                acc_a[p] = bias_a
-            for p in range(L):
-                acc_b[p] = bias_b
-            t = 0
-            while t + 4 <= T:
-                x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
-                x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
-                a0, a1, a2, a3 = wa[t], wa[t + 1], wa[t + 2], wa[t + 3]
-                b0, b1, b2, b3 = wb[t], wb[t + 1], wb[t + 2], wb[t + 3]
-                for p in range(L):
-                    v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                    acc_a[p] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
-                    acc_b[p] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
-                t += 4
-            for t in range(t, T):
-                x0, a0, b0 = xn[offsets[t]:offsets[t] + L], wa[t], wb[t]
-                for p in range(L):
-                    acc_a[p] += a0 * x0[p]
-                    acc_b[p] += b0 * x0[p]
-            _wide_to_image(acc_a, Wq, out[n, fa])
-            _wide_to_image(acc_b, Wq, out[n, fb])
-
-
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _backward_kernel(start, stop, g, x, w2, offsets, sh, sw, ph, pw, Hq, Wq, L, row, Fg, group_size, zero,
-                     dx, dw_per_image, db_per_image):
+def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size, zero, dplanes, dw_per_image,
+                     db_per_image):
     """The gradients of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
 
-    db_per_image[n, f] = the sum of g[n, f]. With dx of x's shape (not empty):
-        dplanes[offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
-    then dx[n] = dplanes at the real inputs. With dw_per_image (N, F, T) not empty:
-        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[offsets[t] + k * group_size + p].
+    db_per_image[n, f] = the sum of g[n, f]. With dplanes (N, row) not empty (zeroed here):
+        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
+    With dw_per_image (N, F, T) not empty, and planes (N, row) x as planes:
+        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[n, offsets[t] + k * group_size + p].
     grads is g[n] in the wide layout, zero in the junk positions (which would otherwise land on
-    real inputs); planes is x[n] as planes; zero is 0 in the arrays' dtype, so sums stay in it.
-    One partial dw and db per image keeps the threads' writes apart; the caller adds them up.
+    real inputs); zero is 0 in the arrays' dtype, so the sums stay in it. One partial dw and db
+    per image keeps the threads' writes apart; the caller adds them up.
     """
     F, T = w2.shape
     grads = np.empty((F, max(g.shape[2] * Wq, L)), g.dtype)
-    planes = np.empty(row, g.dtype)
     for n in range(start, stop):
-        _image_to_wide(g, n, Wq, grads)
-        for f in range(F):
-            total = zero
-            for p in range(grads.shape[1]):
-                total += grads[f, p]
-            db_per_image[n, f] = total
-        if dx.size:
-            for p in range(row):
-                planes[p] = 0
+        _image_to_wide(g, n, Wq, grads, db_per_image[n])
+        if dplanes.size:
+            dn_all = dplanes[n]
+            for p in range(dn_all.shape[0]):
+                dn_all[p] = 0
             for k in range(F // Fg):
-                dn = planes[k * group_size:]
+                dn = dn_all[k * group_size:]
                 f, f_end = k * Fg, (k + 1) * Fg
                 # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
                 # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all
@@ -435,13 +389,14 @@ def _backward_kernel(start, stop, g, x, w2, offsets, sh, sw, ph, pw, Hq, Wq, L, 
                         d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
                         for p in range(L):
                             d[p] += w0 * g0[p]
-            _planes_to_image(planes, sh, sw, ph, pw, Hq, Wq, dx, n)
         if dw_per_image.size:
-            _image_to_planes(x, n, sh, sw, ph, pw, Hq, Wq, planes)
             # two output channels of one group and four taps per sweep: eight sums from six loads per p
-            for pair in range(F // Fg * ((Fg + 1) // 2)):
-                fa, fb, k = _channel_pair(pair, Fg)
-                xn, ga, gb = planes[k * group_size:], grads[fa], grads[fb]
+            per_group = (Fg + 1) // 2
+            for pair in range(F // Fg * per_group):  # two by two within each group of Fg channels;
+                k = pair // per_group  # with Fg odd, a group's last channel pairs with itself
+                fa = k * Fg + 2 * (pair % per_group)
+                fb = min(fa + 1, (k + 1) * Fg - 1)
+                xn, ga, gb = planes[n, k * group_size:], grads[fa], grads[fb]
                 t = 0
                 while t + 4 <= T:
                     x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
@@ -480,11 +435,6 @@ def _use_twin(x, w, grad_out=None) -> bool:
     return grad_out is not None and not (np.isfinite(x).all() and np.isfinite(w).all())
 
 
-def _layout_args(w, stride, padding, geo, groups):
-    """The arguments that tell both kernels the planes layout, after their own arrays."""
-    return (*stride, *padding, geo.Hq, geo.Wq, geo.L, geo.row, w.shape[0] // groups, geo.group_size)
-
-
 def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     check_conv2d_args(x, w, b, stride, padding, dilation, groups, allow_int=False)
     if _use_twin(x, w):
@@ -492,10 +442,18 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     F = w.shape[0]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
     bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
-    out = np.empty((x.shape[0], F, geo.OH, geo.OW), x.dtype)
-    run_split(_forward_kernel, x.shape[0], np.ascontiguousarray(x), _flat_weights(w), geo.offsets, bias,
-              *_layout_args(w, stride, padding, geo, groups), out)
-    return out
+    planes = _to_planes(x, stride, padding, geo)
+    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
+    N, (OH, OW, Wq) = x.shape[0], (geo.OH, geo.OW, geo.Wq)
+    outs = []
+    for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
+        Fg = fs.stop - fs.start
+        wide = np.empty((N, Fg + Fg % 2, max(OH * Wq, geo.L)), x.dtype)
+        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * group_size,
+                  bias[fs], geo.L, wide)
+        outs.append(wide[:, :Fg, :OH * Wq].reshape(N, Fg, OH, Wq)[..., :OW])
+    return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
+
 
 
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
@@ -504,11 +462,14 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
         return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
     N, F = grad_out.shape[:2]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
-    dx = np.empty(x.shape if needs[0] else (0, 0, 0, 0), x.dtype)  # empty: not wanted
+    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
+    nothing = np.empty((0, 0), x.dtype)  # in place of an array not wanted
+    dplanes = np.empty((N, geo.row), x.dtype) if needs[0] else nothing
+    planes = _to_planes(x, stride, padding, geo) if needs[1] else nothing
     dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
     db_per_image = np.empty((N, F), x.dtype)
-    run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), np.ascontiguousarray(x), _flat_weights(w),
-              geo.offsets, *_layout_args(w, stride, padding, geo, groups), x.dtype.type(0), dx, dw_per_image,
-              db_per_image)
-    return (dx if needs[0] else None, dw_per_image.sum(axis=0).reshape(w.shape) if needs[1] else None,
+    run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), planes, _flat_weights(w), geo.offsets, geo.Wq,
+              geo.L, F // groups, group_size, x.dtype.type(0), dplanes, dw_per_image, db_per_image)
+    return (_from_planes(dplanes, x.shape, stride, padding, geo) if needs[0] else None,
+            dw_per_image.sum(axis=0).reshape(w.shape) if needs[1] else None,
             db_per_image.sum(axis=0) if needs[2] else None)
