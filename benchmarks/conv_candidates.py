@@ -11,8 +11,7 @@ what it does under that load. Compilation happens before any timing.
 
 Candidates:
   numpy twin              im2col through sliding_window_view + one tensordot GEMM (OpenBLAS)
-  numba planes (Tt)       the shipped kernels: direct loops, 4 taps per sweep, prange, T threads
-  numba 1-tap (Tt)        the same loops with one tap per sweep (shows what the grouping buys)
+  numba planes (Tt)       the shipped kernels: direct loops, 4 taps per sweep, T threads
   numba im2col+BLAS       numba im2col/col2im copies, GEMMs by numpy matmul (OpenBLAS)
 The "step" section times the tutorial network's forward+backward (conv, relu, pool, conv, relu,
 pool, linear, mean) on the kernels plus numpy under numba x OpenBLAS thread counts, against
@@ -33,7 +32,7 @@ import numba
 import numpy as np
 import torch
 import torch.nn.functional as TF
-from numba import njit, prange
+from numba import njit
 from threadpoolctl import threadpool_limits
 
 from tinygrad_edu import kernels
@@ -42,31 +41,6 @@ from tinygrad_edu.kernels import conv, pool
 CONVS = {"conv1 1->8 @28": ((64, 1, 28, 28), (8, 1, 3, 3)), "conv2 8->32 @14": ((64, 8, 14, 14), (32, 8, 3, 3))}
 POOLS = {"pool 8@28": (64, 8, 28, 28), "pool 32@14": (64, 32, 14, 14)}
 S, P = (1, 1), (1, 1)
-
-
-@njit(parallel=True, fastmath={"reassoc", "contract"}, cache=True)
-def _forward_one_tap(planes, w2, offsets, bias, Wq, out):
-    N = planes.shape[0]
-    F, T = w2.shape
-    _, _, OH, OW = out.shape
-    L = (OH - 1) * Wq + OW
-    for nf in prange(N * F):
-        n, f = nf // F, nf % F
-        acc = np.empty(L, planes.dtype)
-        acc[:] = bias[f]
-        for t in range(T):
-            xs, wv = planes[n, offsets[t]:offsets[t] + L], w2[f, t]
-            for p in range(L):
-                acc[p] += wv * xs[p]
-        for oh in range(OH):
-            out[n, f, oh, :] = acc[oh * Wq:oh * Wq + OW]
-
-
-def one_tap_forward(x, w, b):
-    geo = conv._geometry(x.shape, w.shape, S, P)
-    out = np.empty((x.shape[0], w.shape[0], geo.OH, geo.OW), x.dtype)
-    _forward_one_tap(conv._to_planes(x, S, P, geo), conv._flat_weights(w, x.dtype), geo.offsets, b, geo.Wq, out)
-    return out
 
 
 @njit(cache=True)
@@ -164,8 +138,7 @@ def conv_sections(rounds, rng):
         ref = TF.conv2d(xt, wt, bt, S, P).detach().numpy()
         for fwd in (conv.conv2d_forward_numba, conv.conv2d_forward_numpy):
             np.testing.assert_allclose(fwd(x, w, b, S, P), ref, rtol=1e-4, atol=1e-3)
-        for fwd in (one_tap_forward, im2col_forward):
-            np.testing.assert_allclose(fwd(x, w, b), ref, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(im2col_forward(x, w, b), ref, rtol=1e-4, atol=1e-3)
 
         def torch_step():
             TF.conv2d(xt, wt, bt, S, P).backward(gt)
@@ -178,8 +151,6 @@ def conv_sections(rounds, rng):
                    "numpy twin": lambda: conv.conv2d_forward_numpy(x, w, b, S, P),
                    "numba planes (2t)": with_threads(lambda: conv.conv2d_forward_numba(x, w, b, S, P), 2),
                    "numba planes (1t)": with_threads(lambda: conv.conv2d_forward_numba(x, w, b, S, P), 1),
-                   "numba 1-tap (2t)": with_threads(lambda: one_tap_forward(x, w, b), 2),
-                   "numba 1-tap (1t)": with_threads(lambda: one_tap_forward(x, w, b), 1),
                    "numba im2col+BLAS(2t)": with_threads(lambda: im2col_forward(x, w, b), 1, 2),
                    "numba im2col+BLAS(1t)": with_threads(lambda: im2col_forward(x, w, b), 1, 1)}
         report(f"{label} forward", measure(forward, rounds))

@@ -214,6 +214,11 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # with no scalar remainder loop (that remainder was a third of the weight gradient's time on
 # conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
 # last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
+#
+# The backward kernel's job is one image: it lays that image's gradient out as wide rows in a
+# scratch array of its own and sums them for db there, so that work runs on every thread, in the
+# cache (done in numpy before the kernels, the copy and db's reduction were a quarter of conv2's
+# backward at two threads).
 # ----------------------------------------------------------------------------------------------
 
 _LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
@@ -316,85 +321,109 @@ def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
                 acc_b[p] += b0 * x0[p]
 
 
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _input_grad_kernel(start, stop, grads, w2, offsets, L, dplanes):
-    """dplanes[n, offsets[t] + p] += sum_f w2[f,t] * grads[n,f,p] for p < L and the images n in
-    start..stop-1 (dplanes zeroed by the caller).
 
-    grads (N, F, >= L) in the wide layout, zero in the junk positions, which would otherwise land
-    on real inputs. Jobs are images: the taps of one image overlap, different images don't.
-    """
-    F = grads.shape[1]
-    T = offsets.shape[0]
-    for n in range(start, stop):
-        gn, dn = grads[n], dplanes[n]
-        f = 0
-        # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
-        # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all the
-        # taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
-        while f + 8 <= F:
-            g0, g1, g2, g3 = gn[f], gn[f + 1], gn[f + 2], gn[f + 3]
-            g4, g5, g6, g7 = gn[f + 4], gn[f + 5], gn[f + 6], gn[f + 7]
-            for t in range(T):
-                d = dn[offsets[t]:offsets[t] + L]
-                w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
-                w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
-                for p in range(L):
-                    d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
-                             + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
-            f += 8
-        for f in range(f, F):
-            g0 = gn[f]
-            for t in range(T):
-                d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
-                for p in range(L):
-                    d[p] += w0 * g0[p]
+
+@njit(nogil=True, cache=True)
+def _image_to_wide(g, n, Wq, rows, sums):
+    """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after;
+    sums (F,) = g[n] summed over each channel."""
+    F, OH, OW = g.shape[1], g.shape[2], g.shape[3]
+    for f in range(F):
+        total = sums.dtype.type(0)
+        for oh in range(OH):
+            # one-dimensional slices, indexed from 0: numba then knows no index is negative and the
+            # copy is vectorised (indexing rows[f, oh * Wq + ow] made such a copy four times slower)
+            src, dst = g[n, f, oh], rows[f, oh * Wq:(oh + 1) * Wq]
+            for ow in range(OW):
+                dst[ow] = src[ow]
+                total += src[ow]
+            for ow in range(OW, Wq):
+                dst[ow] = 0
+        sums[f] = total
+        rest = rows[f, OH * Wq:]
+        for p in range(rest.shape[0]):
+            rest[p] = 0
 
 
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _weight_grad_kernel(start, stop, grads, planes, offsets, L, zero, dw_per_image):
-    """dw_per_image[n,f,t] = sum_{p<L} grads[n,f,p] * planes[n, offsets[t] + p] for the images n in
-    start..stop-1.
+def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size, zero, dplanes, dw_per_image,
+                     db_per_image):
+    """The gradients of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
 
-    grads (N, F, >= L) zero in the junk positions; zero is 0 in the arrays' dtype, so the sums
-    stay in it. One partial sum per image keeps the threads' writes apart; the caller adds
-    them up over n.
+    db_per_image[n, f] = the sum of g[n, f]. With dplanes (N, row) not empty (zeroed here):
+        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
+    With dw_per_image (N, F, T) not empty, and planes (N, row) x as planes:
+        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[n, offsets[t] + k * group_size + p].
+    grads is g[n] in the wide layout, zero in the junk positions (which would otherwise land on
+    real inputs); zero is 0 in the arrays' dtype, so the sums stay in it. One partial dw and db
+    per image keeps the threads' writes apart; the caller adds them up.
     """
-    F = grads.shape[1]
-    T = offsets.shape[0]
+    F, T = w2.shape
+    grads = np.empty((F, max(g.shape[2] * Wq, L)), g.dtype)
     for n in range(start, stop):
-        xn = planes[n]
-        # two output channels and four taps per sweep: eight sums from six loads per p
-        for fa in range(0, F, 2):
-            fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice
-            ga, gb = grads[n, fa], grads[n, fb]
-            t = 0
-            while t + 4 <= T:
-                x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
-                x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
-                a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
-                for p in range(L):
-                    v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                    a0 += ga[p] * v0
-                    a1 += ga[p] * v1
-                    a2 += ga[p] * v2
-                    a3 += ga[p] * v3
-                    b0 += gb[p] * v0
-                    b1 += gb[p] * v1
-                    b2 += gb[p] * v2
-                    b3 += gb[p] * v3
-                dw_per_image[n, fa, t], dw_per_image[n, fa, t + 1] = a0, a1
-                dw_per_image[n, fa, t + 2], dw_per_image[n, fa, t + 3] = a2, a3
-                dw_per_image[n, fb, t], dw_per_image[n, fb, t + 1] = b0, b1
-                dw_per_image[n, fb, t + 2], dw_per_image[n, fb, t + 3] = b2, b3
-                t += 4
-            for t in range(t, T):
-                x0 = xn[offsets[t]:offsets[t] + L]
-                a0 = b0 = zero
-                for p in range(L):
-                    a0 += ga[p] * x0[p]
-                    b0 += gb[p] * x0[p]
-                dw_per_image[n, fa, t], dw_per_image[n, fb, t] = a0, b0
+        _image_to_wide(g, n, Wq, grads, db_per_image[n])
+        if dplanes.size:
+            dn_all = dplanes[n]
+            for p in range(dn_all.shape[0]):
+                dn_all[p] = 0
+            for k in range(F // Fg):
+                dn = dn_all[k * group_size:]
+                f, f_end = k * Fg, (k + 1) * Fg
+                # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
+                # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all
+                # the taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
+                while f + 8 <= f_end:
+                    g0, g1, g2, g3 = grads[f], grads[f + 1], grads[f + 2], grads[f + 3]
+                    g4, g5, g6, g7 = grads[f + 4], grads[f + 5], grads[f + 6], grads[f + 7]
+                    for t in range(T):
+                        d = dn[offsets[t]:offsets[t] + L]
+                        w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
+                        w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
+                        for p in range(L):
+                            d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
+                                     + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
+                    f += 8
+                for f in range(f, f_end):
+                    g0 = grads[f]
+                    for t in range(T):
+                        d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
+                        for p in range(L):
+                            d[p] += w0 * g0[p]
+        if dw_per_image.size:
+            # two output channels of one group and four taps per sweep: eight sums from six loads per p
+            per_group = (Fg + 1) // 2
+            for pair in range(F // Fg * per_group):  # two by two within each group of Fg channels;
+                k = pair // per_group  # with Fg odd, a group's last channel pairs with itself
+                fa = k * Fg + 2 * (pair % per_group)
+                fb = min(fa + 1, (k + 1) * Fg - 1)
+                xn, ga, gb = planes[n, k * group_size:], grads[fa], grads[fb]
+                t = 0
+                while t + 4 <= T:
+                    x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
+                    x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
+                    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
+                    for p in range(L):
+                        v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
+                        a0 += ga[p] * v0
+                        a1 += ga[p] * v1
+                        a2 += ga[p] * v2
+                        a3 += ga[p] * v3
+                        b0 += gb[p] * v0
+                        b1 += gb[p] * v1
+                        b2 += gb[p] * v2
+                        b3 += gb[p] * v3
+                    dw_per_image[n, fa, t], dw_per_image[n, fa, t + 1] = a0, a1
+                    dw_per_image[n, fa, t + 2], dw_per_image[n, fa, t + 3] = a2, a3
+                    dw_per_image[n, fb, t], dw_per_image[n, fb, t + 1] = b0, b1
+                    dw_per_image[n, fb, t + 2], dw_per_image[n, fb, t + 3] = b2, b3
+                    t += 4
+                for t in range(t, T):
+                    x0 = xn[offsets[t]:offsets[t] + L]
+                    a0 = b0 = zero
+                    for p in range(L):
+                        a0 += ga[p] * x0[p]
+                        b0 += gb[p] * x0[p]
+                    dw_per_image[n, fa, t], dw_per_image[n, fb, t] = a0, b0
 
 
 def _use_twin(x, w, grad_out=None) -> bool:
@@ -426,35 +455,21 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
 
 
+
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
     check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=False)
     if _use_twin(x, w, grad_out):
         return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
-    N, F, OH, OW = grad_out.shape
+    N, F = grad_out.shape[:2]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
-    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq
-    slices = _group_slices(groups, x.shape[1], F)
-    dx = dw = db = None
-    if needs[0] or needs[1]:
-        grads = np.zeros((N, F, max(OH * geo.Wq, geo.L)), x.dtype)
-        grads[..., :OH * geo.Wq].reshape(N, F, OH, geo.Wq)[..., :OW] = grad_out
-        # one contiguous (N, F/G, OH*Wq or L) block per group
-        group_grads = [grads] if groups == 1 else [np.ascontiguousarray(grads[:, fs]) for _, fs in slices]
-    if needs[0]:
-        dplanes = np.zeros((N, geo.row), x.dtype)
-        for k, (_, fs) in enumerate(slices):  # the groups write to disjoint channels of dplanes
-            run_split(_input_grad_kernel, N, group_grads[k], _flat_weights(w[fs]), geo.offsets + k * group_size, geo.L,
-                      dplanes)
-        dx = _from_planes(dplanes, x.shape, stride, padding, geo)
-    if needs[1]:
-        planes = _to_planes(x, stride, padding, geo)
-        dws = []
-        for k, (_, fs) in enumerate(slices):
-            dw_per_image = np.empty((N, fs.stop - fs.start, geo.offsets.size), x.dtype)
-            run_split(_weight_grad_kernel, N, group_grads[k], planes, geo.offsets + k * group_size, geo.L,
-                      x.dtype.type(0), dw_per_image)
-            dws.append(dw_per_image.sum(axis=0))
-        dw = np.concatenate(dws, axis=0).reshape(w.shape)
-    if needs[2]:
-        db = grad_out.sum(axis=(0, 2, 3), dtype=x.dtype)
-    return dx, dw, db
+    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
+    nothing = np.empty((0, 0), x.dtype)  # in place of an array not wanted
+    dplanes = np.empty((N, geo.row), x.dtype) if needs[0] else nothing
+    planes = _to_planes(x, stride, padding, geo) if needs[1] else nothing
+    dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
+    db_per_image = np.empty((N, F), x.dtype)
+    run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), planes, _flat_weights(w), geo.offsets, geo.Wq,
+              geo.L, F // groups, group_size, x.dtype.type(0), dplanes, dw_per_image, db_per_image)
+    return (_from_planes(dplanes, x.shape, stride, padding, geo) if needs[0] else None,
+            dw_per_image.sum(axis=0).reshape(w.shape) if needs[1] else None,
+            db_per_image.sum(axis=0) if needs[2] else None)
