@@ -187,32 +187,64 @@ def max_pool2d_backward_numpy(grad_out, argmax, x_shape):
 # (``threads.run_split``)
 # ----------------------------------------------------------------------------------------------
 
+@njit(nogil=True, cache=True, inline="always")
+def _scan(plane, base, taps, t0, t1, best, best_at, nan_at):
+    """torch's scan over the taps t0..t1-1 of one window, plane[base + taps[t]] (plane one flattened
+    (H*W,) input plane), carried on from (best, best_at, nan_at): the maximum so far, its position
+    in the plane, and the position of the last NaN so far (-1: none). Returns them updated.
+    numba inlines it into the kernel: called once per window instead, the kernel was 2.5x slower."""
+    for t in range(t0, t1):
+        p = base + taps[t]
+        value = plane[p]
+        # two separate ifs, not "value > best or isnan(value)": each compiles to branch-free
+        # selects (a max and a conditional move), where the combined test is slower
+        if value > best:
+            best, best_at = value, p
+        if np.isnan(value):
+            nan_at = p
+    return best, best_at, nan_at
+
+
 @njit(nogil=True, cache=True)
-def _max_pool_kernel(start, stop, x, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
-    """The planes start..stop-1 of x (P, H, W), P = N*C planes; out and argmax (P, OH, OW)."""
-    _, H, W = x.shape
+def _max_pool_kernel(start, stop, x, W, taps, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
+    """The planes start..stop-1 of x (P, H*W), P = N*C flattened planes of width W; out and argmax
+    (P, OH, OW); taps (KH*KW,) holds i*dh*W + j*dw for the window's taps (i, j) in row-major order.
+
+    Tap (i, j) of the window whose corner is (top, left) sits at top*W + left + taps[i*KW + j] in
+    its plane. So a window wholly inside the input (no padding, no ceil_mode overhang) is one
+    short loop over taps, with no bounds to work out: 2.2x faster than clipping every window to
+    the input (the tutorial's 2x2 pools, on one thread). A window at the border scans the part
+    of each of its rows that lies inside, i0 <= i < i1 and j0 <= j < j1, carrying the scan from row
+    to row.
+    """
+    P, HW = x.shape
+    H = HW // W
     _, OH, OW = out.shape
+    # the columns ow0 <= ow < ow1 of the windows wholly inside the input's width: 0 <= left and
+    # left + (KW - 1)*dw < W, for left = ow*sw - pw
+    ow0 = (pw + sw - 1) // sw
+    ow1 = max(ow0, min(OW, (W - (KW - 1) * dw + pw + sw - 1) // sw))
     for q in range(start, stop):
         plane = x[q]
         for oh in range(OH):
             top = oh * sh - ph
             # the taps i with 0 <= top + i*dh < H
             i0, i1 = (-top + dh - 1) // dh if top < 0 else 0, min(KH, (H - top + dh - 1) // dh)
+            inside0, inside1 = (ow0, ow1) if i0 == 0 and i1 == KH else (0, 0)
             for ow in range(OW):
                 left = ow * sw - pw
-                j0, j1 = (-left + dw - 1) // dw if left < 0 else 0, min(KW, (W - left + dw - 1) // dw)
-                best, best_at, nan_at = -np.inf, (top + i0 * dh) * W + left + j0 * dw, -1
-                for i in range(i0, i1):
-                    h = top + i * dh
-                    for j in range(j0, j1):
-                        w = left + j * dw
-                        value = plane[h, w]
-                        # two separate ifs, not "value > best or isnan(value)": each compiles to a
-                        # branch-free select, which made this kernel 3x faster
-                        if value > best:
-                            best, best_at = value, h * W + w
-                        if np.isnan(value):
-                            nan_at = h * W + w
+                base = top * W + left
+                if inside0 <= ow < inside1:  # the first tap starts the scan, the others follow
+                    first = plane[base]
+                    best, best_at, nan_at = _scan(plane, base, taps, 1, KH * KW, first, base,
+                                                  base if np.isnan(first) else -1)
+                else:  # the first real tap starts it; seen again by the scan, it only records a NaN there
+                    j0, j1 = (-left + dw - 1) // dw if left < 0 else 0, min(KW, (W - left + dw - 1) // dw)
+                    best_at = base + taps[i0 * KW + j0]
+                    best, nan_at = plane[best_at], -1
+                    for i in range(i0, i1):
+                        best, best_at, nan_at = _scan(plane, base, taps, i * KW + j0, i * KW + j1, best, best_at,
+                                                      nan_at)
                 if nan_at >= 0:  # torch's scan ends on the window's last NaN
                     best, best_at = np.nan, nan_at
                 out[q, oh, ow] = best
@@ -233,8 +265,10 @@ def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation=(1, 1), c
     N, C, H, W = x.shape
     out = np.empty((N * C, OH, OW), x.dtype)
     argmax = np.empty((N * C, OH, OW), np.int64)
-    run_split(_max_pool_kernel, N * C, np.ascontiguousarray(x).reshape(N * C, H, W), *kernel_size, *stride,
-              *padding, *dilation, out, argmax)
+    (KH, KW), (dh, dw) = kernel_size, dilation
+    taps = (np.arange(KH, dtype=np.int64)[:, None] * (dh * W) + np.arange(KW, dtype=np.int64) * dw).ravel()
+    run_split(_max_pool_kernel, N * C, np.ascontiguousarray(x).reshape(N * C, H * W), W, taps, *kernel_size,
+              *stride, *padding, *dilation, out, argmax)
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 
