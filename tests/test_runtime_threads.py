@@ -55,6 +55,19 @@ state("after_conv")
 facts["idle_cpu_after_conv"] = idle_cpu()
 a @ a
 state("matmul_beside_kernels")  # a training step's matmul between kernels: still one thread
+# a linear layer's large product beside the kernels: cut by columns among the kernels' threads,
+# each a one-thread BLAS call, with the bits of the whole product on one thread
+names, whole_columns = [], runtime._matmul_columns
+def watched(start, stop, *arrays):
+    names.append(threading.current_thread().name)
+    whole_columns(start, stop, *arrays)
+runtime._matmul_columns = watched
+xs, ws = np.random.default_rng(0).standard_normal((64, 1568), np.float32), np.random.default_rng(1).standard_normal((200, 1568), np.float32)
+split = runtime.matmul(xs, ws.T)
+runtime._matmul_columns = whole_columns
+facts["split_same_bits"] = bool(np.array_equal(split, xs @ ws.T))
+facts["split_threads"] = sorted(set(n.split("_")[0] for n in names))
+state("split_matmul_beside_kernels")
 for _ in range(runtime.RESTORE_AFTER_MATMULS - 1):
     a @ a
 again = (a @ a).numpy()
@@ -93,6 +106,8 @@ def test_blas_has_its_threads_while_the_kernels_are_idle_and_one_beside_them():
     # nothing left spinning: a spinning OpenBLAS worker alone burns ~0.1 s of this sleep
     assert facts["idle_cpu_after_conv"] < 0.03, facts
     assert facts["matmul_beside_kernels"] == [1, 0]
+    assert facts["split_same_bits"] and facts["split_threads"] == ["MainThread", "tinygrad"], facts
+    assert facts["split_matmul_beside_kernels"] == [1, 0]  # BLAS's own workers not woken
     assert facts["matmul_after_idle"] == [2, 1]  # the kernels idle: both threads again
     assert facts["same_product"]
     assert facts["conv_beside_a_thread"] == [2, 1]

@@ -13,10 +13,12 @@ Two measured problems on small models (see docs/benchmarks.md, "Threads and memo
   the spinning worker); ``before_blas()``, called by matmul and linear, gives BLAS its threads
   back once ``RESTORE_AFTER_MATMULS`` matmuls in a row ran without a kernel between them. A CNN's
   training loop thus keeps BLAS on one thread (restarting the workers at every step cost more
-  than they gave), an MLP's has every core. The rule counts ops, not seconds: OpenBLAS's sums
-  differ in the last bit between one thread and two, so which matmul gets which count must not
-  depend on timing, or a resumed run would not repeat an uninterrupted one bit for bit. For the
-  same reason ``reset()`` (called as a training run starts) gives every run the same start.
+  than they gave), and ``matmul`` cuts its linear layers' large products by columns among the
+  kernels' threads instead, each a one-thread BLAS call (CNN step 9.7 -> 9.3 ms); an MLP's loop
+  has every core. The rule counts ops, not seconds: OpenBLAS's sums differ in the last bit
+  between one thread and two, so which matmul gets which count must not depend on timing, or a
+  resumed run would not repeat an uninterrupted one bit for bit. For the same reason ``reset()``
+  (called as a training run starts) gives every run the same start.
   While the process runs another Python thread than the kernels' own, BLAS is left as it is,
   since that thread may be inside BLAS.
   Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are idle;
@@ -37,6 +39,8 @@ import ctypes.util
 import os
 import threading
 
+import numpy as np
+
 _applied: dict = {}
 # each OpenBLAS built on pthreads: (threadpoolctl's controller, its flag "workers started", the
 # function that stops them)
@@ -44,6 +48,7 @@ _blas: list = []
 _blas_lowered: list = []  # while the kernels are busy: each BLAS's thread count before, to give back
 _matmuls_since_kernel = 0
 RESTORE_AFTER_MATMULS = 64  # far more than a training step's matmuls between two kernels
+SPLIT_MATMUL_MACS = 1 << 21  # smaller products run whole: handing half to a thread costs ~40 us
 _KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
 
 # glibc's mallopt parameters (malloc.h)
@@ -104,6 +109,26 @@ def before_blas() -> None:
     _matmuls_since_kernel += 1
     if _matmuls_since_kernel >= RESTORE_AFTER_MATMULS:
         _give_back()
+
+
+def matmul(a, b):
+    """a @ b for the engine's linear layers. While BLAS is held on one thread beside the kernels (a
+    CNN's training loop), a large 2-D float product is cut by columns of b among the kernels'
+    threads, each a one-thread BLAS call (numpy lets go of the GIL there): the product gets every
+    core without waking BLAS's own workers. Each column of the result comes from one BLAS call over
+    the whole of a, so its sums are those of a @ b on one thread."""
+    before_blas()
+    if (not _blas_lowered or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind != "f"
+            or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MATMUL_MACS):
+        return a @ b
+    from .kernels.threads import run_split
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    run_split(_matmul_columns, b.shape[1], a, b, out, pieces_per_thread=1)
+    return out
+
+
+def _matmul_columns(start: int, stop: int, a, b, out) -> None:
+    np.matmul(a, b[:, start:stop], out=out[:, start:stop])
 
 
 def reset() -> None:

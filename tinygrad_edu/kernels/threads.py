@@ -71,12 +71,14 @@ class _Pieces:
             raise self.error
 
 
-def run_split(kernel, jobs: int, *args) -> None:
+def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THREAD) -> None:
     """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads.
 
     The caller's thread works too; a thread that has not started by the time the pieces are gone
     finds nothing to do. The kernel must write disjoint parts of its outputs for disjoint job
     ranges; each job is done by one thread, so the result does not depend on the thread count.
+    ``pieces_per_thread``: fewer, larger pieces for work that is cheaper in one large call (a BLAS
+    product's columns).
     """
     threads = max(1, min(numba.get_num_threads(), jobs))
     if threads == 1:
@@ -87,7 +89,7 @@ def run_split(kernel, jobs: int, *args) -> None:
         if _pool is not None:
             _pool.shutdown(wait=False)
         _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygrad_edu-kernel")
-    count = min(jobs, PIECES_PER_THREAD * threads)
+    count = min(jobs, pieces_per_thread * threads)
     pieces = _Pieces(kernel, [jobs * k // count for k in range(count + 1)], args)
     for _ in range(threads - 1):
         _pool.submit(pieces.work)

@@ -51,8 +51,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
-        runtime.before_blas()
-        y = x @ w.T
+        y = runtime.matmul(x, w.T)
         if b is not None:
             y += b
         return y
@@ -63,8 +62,8 @@ class Linear(Function):
         needs = ctx.needs_input_grad
         rows = math.prod(grad.shape[:-1])  # not reshape(-1, ...): in_features may be 0
         g2 = grad.reshape(rows, grad.shape[-1])
-        gx = grad @ w if needs[0] else None
-        gw = g2.T @ x.reshape(rows, x.shape[-1]) if needs[1] else None
+        gx = runtime.matmul(grad, w) if needs[0] else None
+        gw = runtime.matmul(g2.T, x.reshape(rows, x.shape[-1])) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]
 
