@@ -20,8 +20,8 @@ at run time (1 is the robust choice on a machine busy with other work). A multi-
 in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
 So ``_impl`` first calls ``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
 
-Each kernel has one compiled version per dtype, made at its first call (0.1-0.6 s of CPU each, after
-about 0.4 s of numba's own set-up at the first; the CNN's nine kernels about 3 s in all) and saved
+Each kernel has one compiled version per dtype, made at its first call (0.1-1.8 s of CPU each, after
+about 0.4 s of numba's own set-up at the first; the CNN's nine kernels about 3.5 s in all) and saved
 in numba's cache next to these files, from which later processes load it (about 0.4 s for the
 first kernel, which sets up numba, then milliseconds each).
 """
