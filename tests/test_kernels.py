@@ -104,6 +104,24 @@ def test_conv2d_matches_torch_on_both_paths(case, dtype):
             assert_sum_close(ours, twin.astype(np.float64), mag, dtype)
 
 
+@pytest.mark.parametrize("groups, F", [(1, 17), (2, 16), (2, 18), (3, 27)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_conv2d_numba_gradients_over_channel_blocks_and_groups(groups, F, dtype):
+    """The numba backward sweeps eight output channels at a time, then the rest one by one, within
+    each group, and pairs channels two by two for dw: group sizes of 8, 9 and 17 reach every branch
+    with a group offset (the random cases above stay under 10 channels)."""
+    rng = np.random.default_rng(F)
+    x = rng.uniform(-1, 1, (3, 2 * groups, 7, 6)).astype(dtype)
+    w, b = rng.uniform(-1, 1, (F, 2, 3, 3)).astype(dtype), rng.uniform(-1, 1, F).astype(dtype)
+    g = rng.uniform(-1, 1, (3, F, 7, 6)).astype(dtype)
+    options = ((1, 1), (1, 1), (1, 1), groups)
+    expected = torch_conv(x, w, b, g, *options)
+    magnitude = torch_conv(*(np.abs(a).astype(np.float64) for a in (x, w, b, g)), *options)
+    ours = conv.conv2d_backward_numba(g, x, w, (1, 1), (1, 1), (True, True, True), (1, 1), groups)
+    for name, got, ref, mag in zip(("dx", "dw", "db"), ours, expected[1:], magnitude[1:]):
+        assert_sum_close(got, ref.astype(np.float64), mag, dtype)
+
+
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True), (False, True, True)])
 def test_conv2d_backward_returns_only_what_is_needed(path, needs):
