@@ -321,8 +321,6 @@ def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
                 acc_b[p] += b0 * x0[p]
 
 
-
-
 @njit(nogil=True, cache=True)
 def _image_to_wide(g, n, Wq, rows, sums):
     """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after;
@@ -351,7 +349,7 @@ def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size,
     """The gradients of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
 
     db_per_image[n, f] = the sum of g[n, f]. With dplanes (N, row) not empty (zeroed here):
-        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
+        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k).
     With dw_per_image (N, F, T) not empty, and planes (N, row) x as planes:
         dw_per_image[n,f,t] = sum_p grads[f,p] * planes[n, offsets[t] + k * group_size + p].
     grads is g[n] in the wide layout, zero in the junk positions (which would otherwise land on
