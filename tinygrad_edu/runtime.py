@@ -49,7 +49,9 @@ _blas_lowered: list = []  # while the kernels are busy: each BLAS's thread count
 _matmuls_since_kernel = 0
 RESTORE_AFTER_MATMULS = 64  # far more than a training step's matmuls between two kernels
 SPLIT_MATMUL_MACS = 1 << 21  # smaller products run whole: handing half to a thread costs ~40 us
-_KERNEL_THREADS = "tinygrad_edu-kernel"  # the kernels' own helper threads (kernels/threads.py): they never call BLAS
+# the name prefix of the kernels' helper threads (kernels/threads.py); they call BLAS only inside ``matmul``'s
+# split, which returns once every share is done, so no thread of theirs is in BLAS when its count changes
+KERNEL_THREADS = "tinygrad_edu-kernel"
 
 # glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -87,7 +89,7 @@ def _set_up_blas() -> None:
 def _other_threads() -> bool:
     """Whether a Python thread other than this one and the kernels' helpers runs: it may be inside BLAS."""
     me = threading.current_thread()
-    return any(t is not me and not t.name.startswith(_KERNEL_THREADS) for t in threading.enumerate())
+    return any(t is not me and not t.name.startswith(KERNEL_THREADS) for t in threading.enumerate())
 
 
 def before_parallel_kernel() -> None:

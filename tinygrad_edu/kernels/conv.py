@@ -222,17 +222,17 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # ----------------------------------------------------------------------------------------------
 
 _LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
-_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets")
+_Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets group_size")
 
 
 @lru_cache(maxsize=64)  # a model calls each conv with the same shapes at every step: 20 us each time
 def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """Output size, phase size, wide length L, planes row length and tap offsets for these shapes;
-    see "Planes" above.
+    """Output size, phase size, wide length L, planes row length, tap offsets and one group's share
+    of a planes row for these shapes; see "Planes" above.
 
     With dilation (dh, dw), tap (c, i, j) reads xpad row oh*sh + i*dh: phase (i*dh % sh, j*dw % sw)
     shifted by (i*dh // sh, j*dw // sw). The offsets cover the C/G channels of the first group;
-    group k's taps are the same plus k * (C/G) * sh * sw * Hq * Wq.
+    group k's taps are the same plus k * group_size, group_size = (C/G) * sh * sw * Hq * Wq.
     """
     (_, C, H, W), (_, Cg, KH, KW) = x_shape, w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -245,7 +245,7 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
     L = -(-wide // _LANES) * _LANES
     offsets = offsets.ravel().astype(np.int64)
     offsets.flags.writeable = False  # shared by every call with these shapes
-    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets)
+    return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets, Cg * sh * sw * Hq * Wq)
 
 
 def _to_planes(x, stride, padding, geo):
@@ -441,17 +441,15 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
     bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
     planes = _to_planes(x, stride, padding, geo)
-    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
     N, (OH, OW, Wq) = x.shape[0], (geo.OH, geo.OW, geo.Wq)
     outs = []
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
         Fg = fs.stop - fs.start
         wide = np.empty((N, Fg + Fg % 2, max(OH * Wq, geo.L)), x.dtype)
-        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * group_size,
+        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * geo.group_size,
                   bias[fs], geo.L, wide)
         outs.append(wide[:, :Fg, :OH * Wq].reshape(N, Fg, OH, Wq)[..., :OW])
     return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
-
 
 
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
@@ -460,14 +458,13 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
         return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
     N, F = grad_out.shape[:2]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
-    group_size = w.shape[1] * stride[0] * stride[1] * geo.Hq * geo.Wq  # one group's share of a planes row
     nothing = np.empty((0, 0), x.dtype)  # in place of an array not wanted
     dplanes = np.empty((N, geo.row), x.dtype) if needs[0] else nothing
     planes = _to_planes(x, stride, padding, geo) if needs[1] else nothing
     dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
     db_per_image = np.empty((N, F), x.dtype)
     run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), planes, _flat_weights(w), geo.offsets, geo.Wq,
-              geo.L, F // groups, group_size, x.dtype.type(0), dplanes, dw_per_image, db_per_image)
+              geo.L, F // groups, geo.group_size, x.dtype.type(0), dplanes, dw_per_image, db_per_image)
     return (_from_planes(dplanes, x.shape, stride, padding, geo) if needs[0] else None,
             dw_per_image.sum(axis=0).reshape(w.shape) if needs[1] else None,
             db_per_image.sum(axis=0) if needs[2] else None)

@@ -17,6 +17,8 @@ import threading
 
 import numba
 
+from ..runtime import KERNEL_THREADS
+
 PIECES_PER_THREAD = 4
 _pool = None
 
@@ -88,7 +90,7 @@ def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THRE
     if _pool is None or _pool._max_workers < threads - 1:
         if _pool is not None:
             _pool.shutdown(wait=False)
-        _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="tinygrad_edu-kernel")
+        _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=KERNEL_THREADS)
     count = min(jobs, pieces_per_thread * threads)
     pieces = _Pieces(kernel, [jobs * k // count for k in range(count + 1)], args)
     for _ in range(threads - 1):
