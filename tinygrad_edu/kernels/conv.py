@@ -282,15 +282,27 @@ def _flat_weights(w):
     return np.ascontiguousarray(w.reshape(w.shape[0], -1))
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _real_columns(wide_row, Wq, dst):
+    """dst (OH, OW) = the real columns of one wide row: dst[oh, ow] = wide_row[oh*Wq + ow]."""
+    OH, OW = dst.shape
+    for oh in range(OH):
+        src, row = wide_row[oh * Wq:oh * Wq + OW], dst[oh]
+        for ow in range(OW):
+            row[ow] = src[ow]
+
+
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
-    """out[n,f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
+def _forward_kernel(start, stop, planes, w2, offsets, bias, L, Wq, f0, wide, out):
+    """out[n, f0 + f] = the real columns of wide[n, f], where
+    wide[n,f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
     start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
 
-    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F rounded up to
-    even, >= L) in the wide layout (see "Planes"): the caller keeps its real rows and columns.
-    Summing straight into the output rows spares a copy out of a scratch row, which was a third
-    of conv1's time.
+    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; wide (N, F rounded up to
+    even, >= L) the sums in the wide layout (see "Planes"); out (N, F_all, OH, OW) the output, of
+    which these are the channels f0 .. f0 + F - 1 (one group's). Each job copies its two rows'
+    real columns out while they are in the cache (done in numpy after the kernels, that copy was
+    a sixth of conv2's forward and a third of conv1's at two threads).
     """
     F, T = w2.shape
     pairs = (F + 1) // 2
@@ -300,7 +312,7 @@ def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
         n, fa = job // pairs, 2 * (job % pairs)
         fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice...
         xn, wa, wb = planes[n], w2[fa], w2[fb]
-        acc_a, acc_b = out[n, fa], out[n, fa + 1]  # ...the second time into out's spare row
+        acc_a, acc_b = wide[n, fa], wide[n, fa + 1]  # ...the second time into wide's spare row
         bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
         for p in range(L):
             acc_a[p] = bias_a
@@ -322,6 +334,8 @@ def _forward_kernel(start, stop, planes, w2, offsets, bias, L, out):
             for p in range(L):
                 acc_a[p] += a0 * x0[p]
                 acc_b[p] += b0 * x0[p]
+        for f in range(fa, fb + 1):  # one call site: numba inlines it once
+            _real_columns(wide[n, f], Wq, out[n, f0 + f])
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -439,15 +453,13 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
     bias = np.zeros(F, x.dtype) if b is None else np.ascontiguousarray(b)
     planes = _to_planes(x, stride, padding, geo)
-    N, (OH, OW, Wq) = x.shape[0], (geo.OH, geo.OW, geo.Wq)
-    outs = []
+    N, Fg = x.shape[0], F // groups
+    out = np.empty((N, F, geo.OH, geo.OW), x.dtype)
+    wide = np.empty((N, Fg + Fg % 2, max(geo.OH * geo.Wq, geo.L)), x.dtype)  # scratch, shared by the groups
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
-        Fg = fs.stop - fs.start
-        wide = np.empty((N, Fg + Fg % 2, max(OH * Wq, geo.L)), x.dtype)
         run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * geo.group_size,
-                  bias[fs], geo.L, wide)
-        outs.append(wide[:, :Fg, :OH * Wq].reshape(N, Fg, OH, Wq)[..., :OW])
-    return np.ascontiguousarray(outs[0] if groups == 1 else np.concatenate(outs, axis=1))
+                  bias[fs], geo.L, geo.Wq, fs.start, wide, out)
+    return out
 
 
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
