@@ -252,14 +252,23 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
 
 
 def _to_planes(x, stride, padding, geo):
-    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end."""
-    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
+    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end.
+
+    Phase (a, b) holds xpad rows a, a + sh, ... and columns b, b + sw, ...: x's rows h with
+    h + ph = a (mod sh) land there from row (h + ph - a) // sh on, its columns likewise; one
+    strided copy per phase (one in all at stride 1) into zeros."""
+    (sh, sw), (ph, pw) = stride, padding
     N, C, H, W = x.shape
-    xpad = np.zeros((N, C, Hq * sh, Wq * sw), x.dtype)
-    xpad[:, :, ph:ph + H, pw:pw + W] = x
-    planes = np.empty((N, geo.row), x.dtype)
-    planes[:, C * sh * sw * Hq * Wq:] = 0
-    _phases(planes, C, stride, geo)[...] = xpad.reshape(N, C, Hq, sh, Wq, sw).transpose(0, 1, 3, 5, 2, 4)
+    planes = np.zeros((N, geo.row), x.dtype)
+    phases = _phases(planes, C, stride, geo)
+    for a in range(sh):
+        h0 = (a - ph) % sh  # x's first row in phase row a
+        rows = len(range(h0, H, sh))
+        for b in range(sw):
+            w0 = (b - pw) % sw
+            cols = len(range(w0, W, sw))
+            i0, j0 = (h0 + ph) // sh, (w0 + pw) // sw
+            phases[:, :, a, b, i0:i0 + rows, j0:j0 + cols] = x[:, :, h0::sh, w0::sw]
     return planes
 
 
