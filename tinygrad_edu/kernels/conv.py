@@ -251,16 +251,16 @@ def _geometry(x_shape, w_shape, stride, padding, dilation):
     return _Geometry(OH, OW, Hq, Wq, L, C * sh * sw * Hq * Wq + L - wide, offsets, Cg * sh * sw * Hq * Wq)
 
 
-def _to_planes(x, stride, padding, geo):
-    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end.
+@lru_cache(maxsize=64)
+def _phase_copies(x_shape, stride, padding):
+    """Where x sits in the stride phases: for each phase (a, b), the slices (x_part, phase_part) such
+    that phases[:, :, a, b][phase_part] = x[x_part] (phases as ``_phases`` views them).
 
     Phase (a, b) holds xpad rows a, a + sh, ... and columns b, b + sw, ...: x's rows h with
-    h + ph = a (mod sh) land there from row (h + ph - a) // sh on, its columns likewise; one
-    strided copy per phase (one in all at stride 1) into zeros."""
-    (sh, sw), (ph, pw) = stride, padding
-    N, C, H, W = x.shape
-    planes = np.zeros((N, geo.row), x.dtype)
-    phases = _phases(planes, C, stride, geo)
+    h + ph = a (mod sh) land there from row (h + ph - a) // sh on, its columns likewise.
+    """
+    (sh, sw), (ph, pw), (_, _, H, W) = stride, padding, x_shape
+    copies = []
     for a in range(sh):
         h0 = (a - ph) % sh  # x's first row in phase row a
         rows = len(range(h0, H, sh))
@@ -268,16 +268,28 @@ def _to_planes(x, stride, padding, geo):
             w0 = (b - pw) % sw
             cols = len(range(w0, W, sw))
             i0, j0 = (h0 + ph) // sh, (w0 + pw) // sw
-            phases[:, :, a, b, i0:i0 + rows, j0:j0 + cols] = x[:, :, h0::sh, w0::sw]
+            copies.append(((a, b), (..., slice(h0, None, sh), slice(w0, None, sw)),
+                           (..., slice(i0, i0 + rows), slice(j0, j0 + cols))))
+    return tuple(copies)
+
+
+def _to_planes(x, stride, padding, geo):
+    """x (N, C, H, W) -> (N, geo.row): padded, split into stride phases, flattened, zeros at the end;
+    one strided copy per phase (one in all at stride 1) into zeros."""
+    planes = np.zeros((x.shape[0], geo.row), x.dtype)
+    phases = _phases(planes, x.shape[1], stride, geo)
+    for (a, b), x_part, phase_part in _phase_copies(x.shape, stride, padding):
+        phases[:, :, a, b][phase_part] = x[x_part]
     return planes
 
 
 def _from_planes(planes, x_shape, stride, padding, geo):
-    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W)."""
-    (sh, sw), (ph, pw), Hq, Wq = stride, padding, geo.Hq, geo.Wq
-    N, C, H, W = x_shape
-    xpad = _phases(planes, C, stride, geo).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, Hq * sh, Wq * sw)
-    return np.ascontiguousarray(xpad[:, :, ph:ph + H, pw:pw + W])
+    """Inverse of _to_planes: (N, geo.row) -> (N, C, H, W), the padding dropped."""
+    x = np.empty(x_shape, planes.dtype)
+    phases = _phases(planes, x_shape[1], stride, geo)
+    for (a, b), x_part, phase_part in _phase_copies(x_shape, stride, padding):
+        x[x_part] = phases[:, :, a, b][phase_part]
+    return x
 
 
 def _phases(planes, C, stride, geo):
