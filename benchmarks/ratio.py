@@ -12,6 +12,7 @@ reported with its interquartile spread.
     python -m benchmarks.ratio --blocks 30 relu   # more blocks: a tighter median
     python -m benchmarks.ratio --threads 1 cnn    # torch, numba and BLAS on one thread each
     python -m benchmarks.ratio --processes mlp    # each backend timed in a process of its own
+    python -m benchmarks.ratio --processes --sweep  # the training steps over batch sizes 1..512
 
 By default both backends share this process, and with them their thread pools: OpenBLAS's and
 OpenMP's idle threads spin for a while after a call and can slow the other backend's next block.
@@ -105,6 +106,9 @@ CASES.update({
     "mlp inference (batch 1000)": _infer("mlp", True),
     "cnn inference (batch 1000)": _infer("cnn", False),
 })
+# the training step over the report's batch sizes (``--sweep``)
+SWEEP = {f"{name} train step (batch {batch})": _train(name, batch, name == "mlp")
+         for name in ("mlp", "cnn") for batch in (1, 8, 16, 32, 128, 512)}
 
 
 def _block(fn, reps: int) -> float:
@@ -116,7 +120,7 @@ def _block(fn, reps: int) -> float:
 
 def _in_process(name: str):
     """Both backends' timers for case ``name``, built in this process."""
-    return [functools.partial(_block, CASES[name](make_backend(b))) for b in ("edu", "torch-cpu")]
+    return [functools.partial(_block, {**CASES, **SWEEP}[name](make_backend(b))) for b in ("edu", "torch-cpu")]
 
 
 def set_threads(threads: int) -> None:
@@ -137,7 +141,7 @@ def _serve(backend: str, threads: int, conn) -> None:
     b, fn = make_backend(backend), None
     while (msg := conn.recv()) is not None:
         if isinstance(msg, str):
-            fn = CASES[msg](b)
+            fn = {**CASES, **SWEEP}[msg](b)
             conn.send(None)
         else:
             conn.send(_block(fn, msg))
@@ -260,6 +264,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=cores(),
                         help="torch's, numba's and BLAS's threads (default: the cores); 1 on a machine other processes "
                              "load, where thread pools that wait for each other lose whole time slices")
+    parser.add_argument("--sweep", action="store_true",
+                        help="the MLP's and CNN's training step over batch sizes 1..512 instead of the cases")
     parser.add_argument("--processes", action="store_true",
                         help="time each backend in a process of its own instead of both in this one")
     parser.add_argument("--rest-s", type=float, default=None,
@@ -270,7 +276,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     rest_s = args.rest_s if args.rest_s is not None else (0.15 if args.processes else 0.0)
     set_threads(args.threads)
-    names = [n for n in CASES if not args.words or any(w in n for w in args.words)]
+    names = [n for n in (SWEEP if args.sweep else CASES) if not args.words or any(w in n for w in args.words)]
     processes = Processes(args.threads) if args.processes else None
     try:
         for name in names:

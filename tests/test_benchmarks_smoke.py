@@ -61,3 +61,14 @@ def test_benchmark_suite_quick(tmp_path):
     r1 = float(first.rstrip("×"))
     assert abs(float(second.rstrip("×")) - r1 / 2) <= 0.006 and abs(float(third.rstrip("×")) - r1 / 4) <= 0.006
     assert median == second and spread == f"{third.rstrip('×')}-{first.rstrip('×')}"
+
+
+def test_ratio_tool_sweep_runs():
+    """``benchmarks.ratio --sweep`` times the training steps over batch sizes: one line per case, a ratio each."""
+    pytest.importorskip("torch")
+    run = subprocess.run([sys.executable, "-m", "benchmarks.ratio", "--sweep", "--blocks", "1", "--block-s", "0.001",
+                          "batch 8)"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    lines = run.stdout.strip().splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["mlp train step (batch 8)", "cnn train step (batch 8)"], lines
+    assert all(float(line.split()[-3].rstrip("x")) > 0 for line in lines), lines
