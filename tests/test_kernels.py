@@ -391,17 +391,20 @@ def test_adam_flushes_subnormal_moments_to_zero(path):
 
 
 def test_garbage_collector_paused_while_numba_compiles():
-    """kernels pauses Python's cyclic collector during a numba compile (a third of a cold start's
-    compile time went to full collections) and gives it back after, even when the compile fails;
-    a collector the program turned off stays off."""
+    """The engine (``runtime.py``, applied on import) pauses Python's cyclic collector during a numba
+    compile (a third of a cold start's compile time went to full collections) and gives it back
+    after, even when the compile fails; a collector the program turned off stays off."""
     import gc
 
     from numba.core import event
     from numba.core.errors import TypingError
 
+    from tinygrad_edu import runtime
+    assert runtime.settings()["gc_paused_while_numba_compiles"] is True
+
     seen = []
 
-    class Probe(event.Listener):  # registered after kernels' own listener, so it sees its effect
+    class Probe(event.Listener):  # registered after the engine's listener, so it sees its effect
         def on_start(self, ev):
             seen.append(gc.isenabled())
 

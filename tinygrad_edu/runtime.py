@@ -1,6 +1,6 @@
 """How the engine sets up the process so that its defaults are fast. Applied once, on import.
 
-Two measured problems on small models (see docs/benchmarks.md, "Threads and memory"):
+Three measured problems on small models (see docs/benchmarks.md, "Threads and memory"):
 
 * **Threads share the cores.** numpy's matmul runs on OpenBLAS's threads, the conv and pool
   kernels on the kernels' own (``kernels/threads.py``), one per core each. After a
@@ -28,18 +28,27 @@ Two measured problems on small models (see docs/benchmarks.md, "Threads and memo
   system, so every training step faulted its megabyte temporaries in again (about 4,500 faults
   a step; a CNN step took 1.8x as long). The engine asks glibc to keep freed memory for reuse.
   Knob: ``TINYGRAD_EDU_MALLOC_TUNING=0`` leaves the allocator alone.
+* **Garbage collection during compiles.** A numba compile makes millions of Python objects, and
+  every full collection they trigger walks all the objects alive in the process: in the README's
+  CNN run that was ~0.5-1.2 s of the kernels' 4 s of first-start compilation (thread CPU time).
+  Python's cyclic collector is kept off while numba compiles (its "numba:compile" event, which
+  also wraps the compiles nested in one; loading from the cache does not fire it). The garbage
+  made meanwhile waits for the first collection after the compile; a collector that was off
+  stays off.
 
-Both change the whole process, numpy code outside the engine included; ``settings()`` says
-what was applied.
+All three change the whole process, numpy and numba code outside the engine included;
+``settings()`` says what was applied.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import threading
 
 import numpy as np
+from numba.core import event
 
 _applied: dict = {}
 # each OpenBLAS built on pthreads: (threadpoolctl's controller, its flag "workers started", the
@@ -161,14 +170,40 @@ def _keep_freed_memory() -> None:
         _applied["malloc_keep_bytes"] = _KEEP
 
 
+class _CollectorPausedWhileCompiling(event.Listener):
+    """The cyclic collector off from the outermost numba compile's start to its end (``depth``
+    counts the nested ones)."""
+
+    def __init__(self):
+        self.depth, self.was_enabled = 0, False
+
+    def on_start(self, ev):
+        if self.depth == 0:
+            self.was_enabled = gc.isenabled()
+            gc.disable()
+        self.depth += 1
+
+    def on_end(self, ev):
+        self.depth -= 1
+        if self.depth == 0 and self.was_enabled:
+            gc.enable()
+
+
+def _pause_collector_while_compiling() -> None:
+    event.register("numba:compile", _CollectorPausedWhileCompiling())
+    _applied["gc_paused_while_numba_compiles"] = True
+
+
 def settings() -> dict:
-    """What ``apply`` changed: ``blas_threads``, ``blas_one_thread_beside_kernels`` and
-    ``malloc_keep_bytes`` when set."""
+    """What ``apply`` changed: ``blas_threads``, ``blas_one_thread_beside_kernels``,
+    ``malloc_keep_bytes`` and ``gc_paused_while_numba_compiles`` when set."""
     return dict(_applied)
 
 
 def apply() -> None:
-    """Set up BLAS's threads and keep freed memory, unless the environment says not to."""
+    """Set up BLAS's threads, keep freed memory and pause the collector during numba's compiles,
+    unless the environment says not to."""
     if not _applied:
         _set_up_blas()
         _keep_freed_memory()
+        _pause_collector_while_compiling()

@@ -20,47 +20,17 @@ at run time (1 is the robust choice on a machine busy with other work). A multi-
 in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
 So ``_impl`` first calls ``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
 
-Each kernel has one compiled version per dtype, made at its first call (0.06-1.1 s of CPU each, after
-about 0.4 s of numba's own set-up at the first; the CNN's eight kernels about 2.5 s in all) and saved
+Each kernel has one compiled version per dtype, made at its first call (0.06-1.3 s of CPU each, after
+about 0.4 s of numba's own set-up at the first; the CNN's eight kernels 2.5-3 s in all) and saved
 in numba's cache next to these files, from which later processes load it (about 0.4 s for the
 first kernel, which sets up numba, then milliseconds each). Python's garbage collector is paused
-while numba compiles (``_CollectorPausedWhileCompiling``).
+while numba compiles (``runtime.py``).
 """
-import gc
 import os
-
-from numba.core import event
 
 from .. import runtime
 from . import adam, conv, pool, relu, softmax
 
-
-class _CollectorPausedWhileCompiling(event.Listener):
-    """Keeps Python's cyclic garbage collector off while numba compiles (numba's "numba:compile"
-    event, which also wraps the compiles nested in one; loading from the cache does not fire it).
-
-    A compile makes millions of Python objects, and every full collection they trigger walks all
-    the objects alive in the process: in the README's CNN run that was 1.2 s of the kernels' 4 s
-    of compilation (thread CPU time, measured). The garbage made meanwhile waits for the first
-    collection after the compile. A collector that was off stays off.
-    """
-
-    def __init__(self):
-        self.depth, self.was_enabled = 0, False
-
-    def on_start(self, ev):
-        if self.depth == 0:
-            self.was_enabled = gc.isenabled()
-            gc.disable()
-        self.depth += 1
-
-    def on_end(self, ev):
-        self.depth -= 1
-        if self.depth == 0 and self.was_enabled:
-            gc.enable()
-
-
-event.register("numba:compile", _CollectorPausedWhileCompiling())
 
 _PATHS = ("numba", "numpy")
 _path = None
