@@ -109,6 +109,7 @@ CASES.update({
 # the training step over the report's batch sizes (``--sweep``)
 SWEEP = {f"{name} train step (batch {batch})": _train(name, batch, name == "mlp")
          for name in ("mlp", "cnn") for batch in (1, 8, 16, 32, 128, 512)}
+_BUILDERS = {**CASES, **SWEEP}  # what a case name builds, in this process or a child's
 
 
 def _block(fn, reps: int) -> float:
@@ -120,7 +121,7 @@ def _block(fn, reps: int) -> float:
 
 def _in_process(name: str):
     """Both backends' timers for case ``name``, built in this process."""
-    return [functools.partial(_block, {**CASES, **SWEEP}[name](make_backend(b))) for b in ("edu", "torch-cpu")]
+    return [functools.partial(_block, _BUILDERS[name](make_backend(b))) for b in ("edu", "torch-cpu")]
 
 
 def set_threads(threads: int) -> None:
@@ -141,7 +142,7 @@ def _serve(backend: str, threads: int, conn) -> None:
     b, fn = make_backend(backend), None
     while (msg := conn.recv()) is not None:
         if isinstance(msg, str):
-            fn = {**CASES, **SWEEP}[msg](b)
+            fn = _BUILDERS[msg](b)
             conn.send(None)
         else:
             conn.send(_block(fn, msg))

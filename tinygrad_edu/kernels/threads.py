@@ -63,20 +63,21 @@ def _note_helper() -> None:
     helper = threading.get_native_id()
     _helper_ids.append(helper)
     if _helpers_avoid is not None:
-        _set_affinity(helper, _helpers_avoid)
+        _set_affinity([helper], _helpers_avoid)
 
 
 def _keep_helpers_off(cpu: int) -> None:
     """Every helper's affinity: the process's CPUs but ``cpu``, the caller's."""
     global _helpers_avoid
     _helpers_avoid = cpu
-    for helper in list(_helper_ids):
-        _set_affinity(helper, cpu)
+    _set_affinity(list(_helper_ids), cpu)
 
 
-def _set_affinity(helper: int, avoid: int) -> None:
+def _set_affinity(helpers: list, avoid: int) -> None:
     others = _CPUS - {avoid}
-    if others:
+    if not others:
+        return
+    for helper in helpers:
         try:
             os.sched_setaffinity(helper, others)
         except OSError:  # a thread that has ended, or affinity refused (a container's limits)
