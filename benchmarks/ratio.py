@@ -81,6 +81,16 @@ def _train(name: str, batch: int, flatten: bool):
     return build
 
 
+def _epoch(name: str, batch: int, flatten: bool):
+    """One epoch over the 4,000 built-in training digits through the framework's DataLoader, as the
+    suite's epoch benchmark runs it; here edu's and torch's epochs alternate, block by block."""
+    def build(b):
+        x, y = _digits(4000)
+        loader, trainer = b.loader(x, y, batch), Trainer(b, name)
+        return functools.partial(trainer.epoch, loader, flatten)
+    return build
+
+
 def _infer(name: str, flatten: bool):
     def build(b):
         x, _ = _digits(2000)
@@ -103,6 +113,7 @@ CASES.update({
     f"chain of {2 * CHAIN} tiny ops fwd+bwd": _chain,
     "mlp train step (batch 128)": _train("mlp", 128, True),
     "cnn train step (batch 64)": _train("cnn", 64, False),
+    "cnn epoch (4,000 digits, batch 64)": _epoch("cnn", 64, False),
     "mlp inference (batch 1000)": _infer("mlp", True),
     "cnn inference (batch 1000)": _infer("cnn", False),
 })

@@ -52,6 +52,11 @@ class Trainer:
         self.opt.step()
         return loss
 
+    def epoch(self, loader, flatten: bool) -> None:
+        """One pass over ``loader`` (the framework's DataLoader), a step per batch."""
+        for xb, yb in loader:
+            self.step((xb.view(xb.shape[0], -1) if flatten else xb, yb))
+
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_train_step(bench, backend, settings, digits, name):
@@ -89,11 +94,7 @@ def test_epoch(bench, backend, settings, digits, name):
     trainer = Trainer(backend, name)
     for warm in backend.batches(x, y, batch, flatten)[:2]:  # compile and allocate before the timed epochs
         trainer.step(warm)
-
-    def epoch():
-        for xb, yb in loader:
-            trainer.step((xb.view(xb.shape[0], -1) if flatten else xb, yb))
-    bench(f"model: {name} epoch ({len(x):,} digits, batch {batch})", epoch, warmup=0,
+    bench(f"model: {name} epoch ({len(x):,} digits, batch {batch})", lambda: trainer.epoch(loader, flatten), warmup=0,
           rounds=3 if name == "mlp" else 2, kind="epoch", model=name, batch=batch, items=len(x))
 
 
