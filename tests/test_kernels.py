@@ -329,6 +329,43 @@ def test_run_split_does_every_job_once_and_raises_a_pieces_error():
         run_split(fail_after_the_first, 10)
 
 
+def test_run_split_keeps_a_quick_call_site_on_the_callers_thread_and_splits_a_slow_one():
+    """Waking a helper costs more than a small kernel's work: a call site (kernel, jobs, shapes) runs
+    whole on the caller's thread at its 2nd and 3rd calls, then is split only if those took at least
+    SPLIT_MIN_SECONDS. Counted by the calls the kernel gets: one per piece when split."""
+    import time
+
+    import numba
+
+    from tinygrad_edu.kernels import threads
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for pause, split_at_last in ((0.0, False), (2 * threads.SPLIT_MIN_SECONDS, True)):
+            ranges = []
+
+            def kernel(start, stop, out, pause=pause, ranges=ranges):
+                ranges.append((start, stop))
+                out[start:stop] += 1
+                time.sleep(pause)
+
+            out = np.zeros(16, np.int64)
+            for call in range(4):
+                del ranges[:]
+                threads.run_split(kernel, 16, out)
+                if call == 0:
+                    assert len(ranges) == 2 * threads.PIECES_PER_THREAD  # the first call (it may compile): split
+                elif call < 3:
+                    assert ranges == [(0, 16)]  # timed on the caller's thread alone
+            np.testing.assert_array_equal(out, 4)  # every job once per call
+            assert (len(ranges) > 1) == split_at_last, (pause, ranges)
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_run_split_lets_go_of_the_arrays_when_it_returns():
     """A helper thread that has not started yet (a busy machine) must not keep the call's arrays alive."""
     import threading

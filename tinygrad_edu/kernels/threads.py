@@ -17,18 +17,34 @@ took turns on one core and every parallel kernel ran at one core's speed for the
 (a CNN training step 6.0 -> 8.9 ms in blocks of 5 steps after 0.15 s of sleep; 6.0 ms with the
 helpers kept off the caller's CPU). The caller itself is never pinned.
 
+Splitting is not always faster: waking a helper, handing each piece to the kernel and moving the
+data to the other core's cache cost 0.1-0.3 ms here, more than a small call's whole work (at batch
+8, conv1's forward took 43 us on one thread and 138 us on two; conv2's took 149 and 203 us; at
+batch 64, 1297 and 905 us). So each call site (the kernel, its job count and its arrays' shapes)
+runs on the caller's thread alone at its second and third calls (the first may compile), and is
+split from then on only if the faster of those took at least ``SPLIT_MIN_SECONDS``. A rule per
+call site, not a race between the two ways at each site: with every site timed both ways and the
+faster kept, the CNN's step at batch 64 was 8% slower than splitting everything, although each
+site's choice was right on its own (a helper left idle for longer wakes up later). Either way each
+job is done by one thread in one order, so the choice changes no bit.
+
 The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``.
 """
 from concurrent.futures import ThreadPoolExecutor
 import ctypes
 import os
 import threading
+import time
 
 import numba
 
 from ..runtime import KERNEL_THREADS
 
 PIECES_PER_THREAD = 4
+SPLIT_MIN_SECONDS = 2e-4  # a call site whose kernel takes less on the caller's thread alone stays there
+_WHOLE_TIMINGS = 2  # calls timed on the caller's thread alone, after the first, for each call site
+_MAX_SITES = 4096  # the timings are forgotten past this many call sites
+_whole_times: dict = {}  # call site -> its calls' seconds on the caller's thread alone (the first ones)
 _pool = None
 _helper_ids: list = []  # the pool's threads' native ids, as sched_setaffinity takes them
 _helpers_avoid = None  # the CPU the helpers' affinity leaves out (None: not set yet)
@@ -126,7 +142,8 @@ class _Pieces:
 
 
 def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THREAD) -> None:
-    """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads.
+    """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads,
+    or in one call on the caller's thread where that has been timed faster for this call site.
 
     The caller's thread works too; a thread that has not started by the time the pieces are gone
     finds nothing to do. The kernel must write disjoint parts of its outputs for disjoint job
@@ -138,6 +155,25 @@ def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THRE
     if threads == 1:
         kernel(0, jobs, *args)
         return
+    site = (kernel, jobs, threads, pieces_per_thread) + tuple(getattr(a, "shape", None) for a in args)
+    times = _whole_times.get(site)
+    if times is None:  # the first call may compile the kernel: split, not timed
+        if len(_whole_times) >= _MAX_SITES:
+            _whole_times.clear()
+        _whole_times[site] = []
+    elif len(times) < _WHOLE_TIMINGS:
+        start = time.perf_counter()
+        kernel(0, jobs, *args)
+        times.append(time.perf_counter() - start)
+        return
+    elif min(times) < SPLIT_MIN_SECONDS:
+        kernel(0, jobs, *args)
+        return
+    _split(kernel, jobs, threads, pieces_per_thread, args)
+
+
+def _split(kernel, jobs: int, threads: int, pieces_per_thread: int, args: tuple) -> None:
+    """The pieces of one call, shared out among the caller's thread and threads - 1 helpers."""
     global _pool
     if _pool is None or _pool._max_workers < threads - 1:
         if _pool is not None:
