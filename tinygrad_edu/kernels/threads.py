@@ -41,7 +41,7 @@ import numba
 from ..runtime import KERNEL_THREADS
 
 PIECES_PER_THREAD = 4
-SPLIT_MIN_SECONDS = 2e-4  # a call site whose kernel takes less on the caller's thread alone stays there
+SPLIT_MIN_SECONDS = 1.5e-4  # a call site whose kernel takes less on the caller's thread alone stays there
 _WHOLE_TIMINGS = 2  # calls timed on the caller's thread alone, after the first, for each call site
 _MAX_SITES = 4096  # the timings are forgotten past this many call sites
 _whole_times: dict = {}  # call site -> its calls' seconds on the caller's thread alone (the first ones)
