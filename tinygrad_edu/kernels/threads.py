@@ -143,7 +143,8 @@ class _Pieces:
 
 def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THREAD) -> None:
     """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads,
-    or in one call on the caller's thread where that has been timed faster for this call site.
+    or in one call on the caller's thread where this call site took under SPLIT_MIN_SECONDS there
+    (its 2nd and 3rd calls run so, timed; see the module's docstring).
 
     The caller's thread works too; a thread that has not started by the time the pieces are gone
     finds nothing to do. The kernel must write disjoint parts of its outputs for disjoint job
