@@ -268,6 +268,11 @@ def ratio(name: str, blocks: int = 15, block_s: float = 0.03, rest_s: float = 0.
     return float(med), float(q25), float(q75), dropped
 
 
+def _fmt(ratio: float) -> str:
+    """Two decimals, or two significant digits below 0.01, so that no positive ratio reads 0.00."""
+    return f"{ratio:.2f}" if not 0 < ratio < 0.01 else f"{ratio:.2g}"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("words", nargs="*", help="run the cases whose name contains any of these words")
@@ -294,7 +299,7 @@ def main(argv=None) -> None:
         for name in names:
             med, q25, q75, dropped = ratio(name, args.blocks, args.block_s, rest_s, processes, args.max_others)
             note = f", {dropped} pairs dropped" if args.max_others is not None else ""
-            print(f"{name:45s} {med:6.2f}x  (IQR {q25:.2f}-{q75:.2f}{note})", flush=True)
+            print(f"{name:45s} {_fmt(med):>6s}x  (IQR {_fmt(q25)}-{_fmt(q75)}{note})", flush=True)
     finally:
         if processes:
             processes.close()
