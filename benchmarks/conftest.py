@@ -81,6 +81,7 @@ def pytest_configure(config):
     steps = config.getoption("--longrun-steps", None) or (10 if quick else LONGRUN_STEPS)
     SETTINGS = Settings(quick=quick, longrun_steps=steps)
     if torch is not None:
+        _numba_threads()  # starts numba's threading layer first: OpenMP here, its start resets torch's thread count
         torch.set_num_threads(cores())
         SETTINGS.torch_threads = torch.get_num_threads()
 

@@ -141,8 +141,10 @@ def set_threads(threads: int) -> None:
     import numba
     import torch
     from threadpoolctl import threadpool_limits
-    torch.set_num_threads(threads)
+    # numba first: the first call starts numba's threading layer, which is OpenMP here, and that start
+    # sets OpenMP's thread count, torch's too, to NUMBA_NUM_THREADS (the machine's cores by default)
     numba.set_num_threads(threads)
+    torch.set_num_threads(threads)
     if not os.environ.get("TINYGRAD_EDU_BLAS_THREADS"):
         threadpool_limits(threads, user_api="blas")
 

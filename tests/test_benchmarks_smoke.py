@@ -72,3 +72,18 @@ def test_ratio_tool_sweep_runs():
     lines = run.stdout.strip().splitlines()
     assert [line.split("  ")[0] for line in lines] == ["mlp train step (batch 8)", "cnn train step (batch 8)"], lines
     assert all(float(line.split()[-3].rstrip("x")) > 0 for line in lines), lines
+
+
+def test_ratio_gives_torch_and_numba_the_thread_count_asked_for():
+    """numba's threading layer is OpenMP here, torch's OpenMP too; the layer's start (numba's first
+    thread call) sets OpenMP's thread count to NUMBA_NUM_THREADS, and a torch that has already run
+    follows it: a count set for torch before that start was lost (one thread asked for, two ran)."""
+    pytest.importorskip("torch")
+    code = ("import torch; torch.ones(2).sum(); torch.get_num_threads(); import numba; "
+            "from benchmarks.ratio import set_threads; "
+            "set_threads(1); print(torch.get_num_threads(), numba.get_num_threads())")
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    env.pop("OMP_NUM_THREADS", None)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ["1", "1"]
