@@ -1,6 +1,7 @@
 """Conv / max-pool kernel candidates against torch on the tutorial CNN's shapes.
 
     python -m benchmarks.conv_candidates [--rounds 5] [--sections step]
+    python -m benchmarks.conv_candidates --sections rates   # conv2's forward in multiply-adds a second
 
 Everything runs in this one process. Each round times every candidate in turn, in a block of
 back-to-back calls after a short rest (so threads left spinning by one candidate do not slow
@@ -23,8 +24,13 @@ and stops its idle workers before each kernel (``tinygrad_edu/runtime.py``). Its
 allocates megabyte arrays at every step, which glibc hands back to the kernel and then takes
 page faults on again; MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000 in
 the environment shows what that costs.
+The "rates" section puts conv2's forward on one thread beside the core's sgemm rate (torch.mm on
+1024x1024 matrices): per-call times and useful multiply-adds per second (N*F*OH*OW*C*KH*KW, junk
+columns not counted), and the implementation oneDNN reports for torch's conv (``ONEDNN_VERBOSE``).
 """
 import argparse
+import os
+import tempfile
 import time
 import types
 
@@ -232,7 +238,71 @@ def step_section(rounds, rng):
     kernels.use(previous)
 
 
-SECTIONS = {"conv": conv_sections, "pool": pool_sections, "step": step_section}
+def _onednn_implementation(fn) -> str:
+    """The implementation and algorithm oneDNN reports for the convolution ``fn`` runs (its verbose
+    lines go to the process's stdout, so file descriptor 1 is pointed at a file meanwhile)."""
+    with tempfile.TemporaryFile(mode="w+") as log:
+        saved = os.dup(1)
+        os.dup2(log.fileno(), 1)
+        try:
+            with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+                fn()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        log.seek(0)
+        lines = [line.split(",") for line in log if ",exec,cpu,convolution," in line]
+    if not lines:
+        return "nothing (not oneDNN)"
+    fields = lines[-1]
+    return f"{fields[fields.index('convolution') + 1]}, {next((f for f in fields if f.startswith('alg:')), 'alg:?')}"
+
+
+def rates_section(rounds, rng, block_s=0.1, rest_s=0.2):
+    """conv2's forward on one thread: ours, torch's, and the core's sgemm rate, in useful GMAC/s.
+
+    Each round times every candidate in a block after a rest, as ``measure`` does, and also takes
+    the process's CPU time over the block: CPU / wall above 1 would mean a second thread worked.
+    """
+    xs, ws = CONVS["conv2 8->32 @14"]
+    x, w = rng.standard_normal(xs, dtype=np.float32), rng.standard_normal(ws, dtype=np.float32)
+    b = rng.standard_normal(ws[0], dtype=np.float32)
+    xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+    a, c = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    geo = conv._geometry(x.shape, w.shape, S, P, (1, 1))
+    useful = xs[0] * ws[0] * xs[2] * xs[3] * ws[1] * ws[2] * ws[3]  # N*F*OH*OW*C*KH*KW
+    candidates = {"torch conv2d": (lambda: TF.conv2d(xt, wt, bt, S, P), useful),
+                  "numba planes": (lambda: conv.conv2d_forward_numba(x, w, b, S, P), useful),
+                  "  of which the planes": (lambda: conv._to_planes(x, S, P, geo), None),
+                  "torch.mm 1024x1024": (lambda: torch.mm(a, c), 1024 ** 3)}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+    walls, cpus = {name: [] for name in candidates}, {name: [] for name in candidates}
+    try:
+        print(f"\ntorch's conv2 forward: oneDNN's {_onednn_implementation(candidates['torch conv2d'][0])}")
+        with threadpool_limits(1, user_api="blas"):
+            for _ in range(rounds):
+                for name, (fn, _) in candidates.items():
+                    fn()
+                    time.sleep(rest_s)
+                    calls, cpu0, start = 0, time.process_time(), time.perf_counter()
+                    while time.perf_counter() - start < block_s:
+                        fn()
+                        calls += 1
+                    wall = time.perf_counter() - start
+                    walls[name].append(wall / calls)
+                    cpus[name].append((time.process_time() - cpu0) / wall)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"{'conv2 8->32 @14 forward, one thread':<36s}{'ms/call':>9s}  {'CPU/wall':>8s}  {'useful GMAC/s':>13s}")
+    for name, (_, macs) in candidates.items():
+        per_call = float(np.median(walls[name]))
+        rate = f"{macs / per_call / 1e9:13.1f}" if macs else ""
+        print(f"  {name:<34s}{1e3 * per_call:9.3f}  {float(np.median(cpus[name])):8.2f}  {rate}")
+
+
+SECTIONS = {"conv": conv_sections, "pool": pool_sections, "step": step_section, "rates": rates_section}
 
 
 def main(argv=None):
@@ -240,6 +310,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args(argv)
+    numba.get_num_threads()  # starts numba's threading layer (OpenMP here), which resets torch's thread count
     torch.set_num_threads(2)
     print(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), float32, per-call times in ms over {args.rounds} rounds")
