@@ -22,7 +22,8 @@ Two implementations with the same maths:
   gradient is scattered back one kernel offset (i, j) at a time ("col2im"). Integer inputs
   (int64 and the like, which torch accepts) run here only, exactly, in their own dtype.
 * ``*_numba``: direct loops over "planes" (below), compiled by numba, run in parallel over
-  images and channels by ``threads.run_split``. No BLAS call, so the kernels' threads never
+  images and channels by ``threads.run_split``; the forward pass keeps its sums in SIMD registers
+  (``simd.py``), the backward's loops are vectorised by LLVM. No BLAS call, so the kernels' threads never
   compete with OpenBLAS's; ``numba.set_num_threads`` (or ``NUMBA_NUM_THREADS``) sets how many run.
 
 Both entry points first call ``check_conv2d_args`` (or ``check_conv2d_grad``), the one place
@@ -36,6 +37,7 @@ import numpy as np
 from numba import njit
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import simd
 from .threads import run_split
 
 # reassoc lets LLVM vectorise the sums of products; no nnan/ninf, so NaN and inf propagate as in torch
@@ -208,12 +210,13 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 #     planes[n, offsets[t] + p]      offsets[t] = phase start + (i // sh) * Wq + j // sw
 #
 # whatever the stride. So every loop below runs over p with unit stride: long, contiguous and
-# vectorised. Positions with ow >= OW ("junk" columns) are computed and thrown away, and the
-# gradient is fed in with zeros there. p runs over (OH - 1) * Wq + OW values, which stay inside
-# each phase, rounded up to L, a multiple of _LANES: each sweep is then whole vector registers,
-# with no scalar remainder loop (that remainder was a third of the weight gradient's time on
-# conv2's shapes, L = 222). A planes row ends with L - ((OH - 1) * Wq + OW) zeros, so the
-# last taps' sweeps stay inside it; the extra positions are junk like the junk columns.
+# vectorised (the forward's in simd vectors of p, the backward's by LLVM). Positions with
+# ow >= OW ("junk" columns) are computed and thrown away, and the gradient is fed in with zeros
+# there. p runs over (OH - 1) * Wq + OW values, which stay inside each phase, rounded up to L, a
+# multiple of _LANES: each sweep is then whole vector registers, with no scalar remainder loop
+# (that remainder was a third of the weight gradient's time on conv2's shapes, L = 222). A planes
+# row ends with L - ((OH - 1) * Wq + OW) zeros, so the last taps' sweeps stay inside it; the extra
+# positions are junk like the junk columns.
 #
 # The backward kernel's job is one image: it lays that image's gradient out as wide rows in a
 # scratch array of its own and sums them for db there, so that work runs on every thread, in the
@@ -221,7 +224,7 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # backward at two threads).
 # ----------------------------------------------------------------------------------------------
 
-_LANES = 16  # float32 values in an AVX-512 register (two AVX2 registers)
+_LANES = 16  # float32 values in a simd vector, twice its float64 ones: L is a multiple of both
 _Geometry = namedtuple("_Geometry", "OH OW Hq Wq L row offsets group_size")
 
 
@@ -313,52 +316,54 @@ def _real_columns(wide_row, Wq, dst):
             row[ow] = src[ow]
 
 
-@njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _forward_kernel(start, stop, planes, w2, offsets, bias, L, Wq, f0, out):
-    """out[n, f0 + f] = the real columns of wide[f], where
-    wide[f,p] = bias[f] + sum_t w2[f,t] * planes[n, offsets[t] + p] for p < L, for the jobs
-    start..stop-1 of N * ceil(F/2): job (n, k) makes channels 2k and 2k + 1 of image n.
+@njit(nogil=True, cache=True)
+def _forward_kernel(start, stop, planes, wt, offsets, bias, F, L, Wq, f0, out):
+    """out[n, f0 + f] = the real columns of wide[f] for f < F, where
+    wide[f,p] = bias[f] + sum_t wt[t,f] * planes[n, offsets[t] + p] for p < L, for the jobs
+    start..stop-1 of N * ceil(F/8): job (n, k) makes channels 8k .. 8k + 7 of image n.
 
-    planes (N, P); w2 (F, T) the weights with (c, i, j) flattened into t; out (N, F_all, OH, OW)
-    the output, of which these are the channels f0 .. f0 + F - 1 (one group's). wide holds one
-    job's two sums in the wide layout (see "Planes"): a scratch array of this call's own, reused
-    job after job, so it stays in the L1 cache and LLVM knows it apart from the inputs (with one
-    (N, F, L) scratch shared by the threads, conv2's forward took 1/0.72 of this time at two
-    threads, 1/0.86 at one). Each job copies its two rows' real columns out while in the cache.
+    planes (N, P); wt (T, >= 8 ceil(F/8)) the weights with (c, i, j) flattened into t, one row per
+    tap, and bias, both with zeros for the channels past F that fill the last block of 8; out
+    (N, F_all, OH, OW) the output, of which these are the channels f0 .. f0 + F - 1 (one group's).
+    For each vector of positions p .. p + lanes - 1 (``simd``), the 8 channels' sums stay in 8
+    registers through all T taps: each tap loads one vector of inputs and adds it, times each
+    channel's weight, to the 8 sums, which are stored once, into wide, a scratch array of this
+    call's own. (Loops vectorised by LLVM sweep p innermost and so store and reload their sums
+    every few taps: conv2's forward took 1.4-1.5x this time on one thread.) Each job then copies its
+    real channels' columns out of wide while it is in the cache.
     """
-    F, T = w2.shape
-    OH, OW = out.shape[2], out.shape[3]
-    wide = np.empty((2, max(OH * Wq, L)), planes.dtype)
-    pairs = (F + 1) // 2
-    # two output channels (fa, fb) and four taps per sweep over p: each input element loaded
-    # feeds two sums, and each sum is loaded and stored once per four multiply-adds
+    T = wt.shape[0]
+    OH = out.shape[2]
+    wide = np.empty((8, max(OH * Wq, L)), planes.dtype)
+    V = simd.lanes(wide[0])  # L is a multiple of it
+    blocks = (F + 7) // 8
     for job in range(start, stop):
-        n, fa = job // pairs, 2 * (job % pairs)
-        fb = min(fa + 1, F - 1)  # with F odd the last pair computes channel F-1 twice...
-        xn, wa, wb = planes[n], w2[fa], w2[fb]
-        acc_a, acc_b = wide[0], wide[1]  # ...the second time into wide[1], not copied out
-        bias_a, bias_b = bias[fa], bias[fb]  # locals: read once, not at every p
-        for p in range(L):
-            acc_a[p] = bias_a
-        for p in range(L):
-            acc_b[p] = bias_b
-        t = 0
-        while t + 4 <= T:
-            x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
-            x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
-            a0, a1, a2, a3 = wa[t], wa[t + 1], wa[t + 2], wa[t + 3]
-            b0, b1, b2, b3 = wb[t], wb[t + 1], wb[t + 2], wb[t + 3]
-            for p in range(L):
-                v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                acc_a[p] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
-                acc_b[p] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
-            t += 4
-        for t in range(t, T):
-            x0, a0, b0 = xn[offsets[t]:offsets[t] + L], wa[t], wb[t]
-            for p in range(L):
-                acc_a[p] += a0 * x0[p]
-                acc_b[p] += b0 * x0[p]
-        for f in range(fa, fb + 1):  # one call site: numba inlines it once
+        n, fa = job // blocks, 8 * (job % blocks)
+        xn = planes[n]
+        for p in range(0, L, V):
+            s0, s1, s2, s3 = (simd.splat(bias[fa]), simd.splat(bias[fa + 1]), simd.splat(bias[fa + 2]),
+                              simd.splat(bias[fa + 3]))
+            s4, s5, s6, s7 = (simd.splat(bias[fa + 4]), simd.splat(bias[fa + 5]), simd.splat(bias[fa + 6]),
+                              simd.splat(bias[fa + 7]))
+            for t in range(T):
+                x, w = simd.load(xn, offsets[t] + p), wt[t, fa:fa + 8]
+                s0 = simd.mul_add(simd.splat(w[0]), x, s0)
+                s1 = simd.mul_add(simd.splat(w[1]), x, s1)
+                s2 = simd.mul_add(simd.splat(w[2]), x, s2)
+                s3 = simd.mul_add(simd.splat(w[3]), x, s3)
+                s4 = simd.mul_add(simd.splat(w[4]), x, s4)
+                s5 = simd.mul_add(simd.splat(w[5]), x, s5)
+                s6 = simd.mul_add(simd.splat(w[6]), x, s6)
+                s7 = simd.mul_add(simd.splat(w[7]), x, s7)
+            simd.store(wide[0], p, s0)
+            simd.store(wide[1], p, s1)
+            simd.store(wide[2], p, s2)
+            simd.store(wide[3], p, s3)
+            simd.store(wide[4], p, s4)
+            simd.store(wide[5], p, s5)
+            simd.store(wide[6], p, s6)
+            simd.store(wide[7], p, s7)
+        for f in range(fa, min(fa + 8, F)):  # one call site: numba inlines it once
             _real_columns(wide[f - fa], Wq, out[n, f0 + f])
 
 
@@ -480,8 +485,14 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     N, Fg = x.shape[0], F // groups
     out = np.empty((N, F, geo.OH, geo.OW), x.dtype)
     for k, (_, fs) in enumerate(_group_slices(groups, x.shape[1], F)):
-        run_split(_forward_kernel, N * ((Fg + 1) // 2), planes, _flat_weights(w[fs]), geo.offsets + k * geo.group_size,
-                  bias[fs], geo.L, geo.Wq, fs.start, out)
+        # a tap's weights side by side, (T, Fg) and zeros up to a multiple of 8 channels, the bias likewise
+        blocks = (Fg + 7) // 8
+        wt = np.zeros((w[0].size, 8 * blocks), x.dtype)
+        wt[:, :Fg] = _flat_weights(w[fs]).T
+        bias8 = np.zeros(8 * blocks, x.dtype)
+        bias8[:Fg] = bias[fs]
+        run_split(_forward_kernel, N * blocks, planes, wt, geo.offsets + k * geo.group_size, bias8, Fg, geo.L,
+                  geo.Wq, fs.start, out)
     return out
 
 
