@@ -53,3 +53,22 @@ def test_wrong_arguments_fail_at_compile_time_with_the_function_named():
         _round_trip(np.zeros((4, 20)), 0, np.zeros(20), 0)
     with pytest.raises(TypingError, match="simd.store: expected a Vector"):
         _round_trip(np.zeros(20, np.float32), 0, np.zeros(20), 0)  # float32 vector into float64
+
+
+@njit(cache=True)
+def _copy_first(a, i, n, out, j, m):
+    simd.store_first(out, j, simd.load_first(a, i, n), m)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, m", [(0, 0), (5, 7), (7, 5), (3, 3), ("lanes", "lanes")])
+def test_load_first_and_store_first_touch_only_their_lanes(dtype, n, m):
+    lanes = simd.VECTOR_BYTES // np.dtype(dtype).itemsize
+    n, m = (lanes if k == "lanes" else k for k in (n, m))
+    a = np.arange(1, 41, dtype=dtype)
+    out = np.full(40, -1, dtype)
+    _copy_first(a, 37 - n, n, out, 40 - m, m)  # the last values of a into the last of out: nothing past either end
+    expected = np.full(40, -1, dtype)
+    loaded = np.concatenate([a[37 - n:37], np.zeros(lanes - n, dtype)])  # zeros in the lanes past n
+    expected[40 - m:] = loaded[:m]
+    np.testing.assert_array_equal(out, expected)

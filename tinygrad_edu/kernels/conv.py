@@ -308,12 +308,16 @@ def _flat_weights(w):
 
 @njit(nogil=True, cache=True, inline="always")
 def _real_columns(wide_row, Wq, dst):
-    """dst (OH, OW) = the real columns of one wide row: dst[oh, ow] = wide_row[oh*Wq + ow]."""
+    """dst (OH, OW) = the real columns of one wide row: dst[oh, ow] = wide_row[oh*Wq + ow].
+    A vector at a time, masked to the row's OW values (``simd``): conv2's 14-value rows are one
+    masked load and store each instead of 14 scalar copies."""
     OH, OW = dst.shape
+    flat = dst.reshape(OH * OW)
+    V = simd.lanes(flat)
     for oh in range(OH):
-        src, row = wide_row[oh * Wq:oh * Wq + OW], dst[oh]
-        for ow in range(OW):
-            row[ow] = src[ow]
+        for ow in range(0, OW, V):
+            n = min(V, OW - ow)
+            simd.store_first(flat, oh * OW + ow, simd.load_first(wide_row, oh * Wq + ow, n), n)
 
 
 @njit(nogil=True, cache=True)
@@ -370,24 +374,25 @@ def _forward_kernel(start, stop, planes, wt, offsets, bias, F, L, Wq, f0, out):
 @njit(nogil=True, cache=True, inline="always")
 def _image_to_wide(g, n, Wq, rows, sums):
     """rows (F, >= OH*Wq) = g[n] (F, OH, OW) in the wide layout, zeros in the junk columns and after;
-    sums (F,) = g[n] summed over each channel. numba inlines it into the backward kernel: compiled
-    as a function of its own, it added 0.3 s to a cold start."""
+    sums (F,) = g[n] summed over each channel. A vector at a time (``simd``): masked loads read a
+    row's OW values and give zeros past them, and whole vectors store the row and its junk columns
+    (14-value rows as scalar copies were most of conv2's backward when only db was wanted). numba
+    inlines it into the backward kernel: compiled as a function of its own, it added 0.3 s to a cold
+    start."""
     F, OH, OW = g.shape[1], g.shape[2], g.shape[3]
     for f in range(F):
-        total = sums.dtype.type(0)
+        src, dst = g[n, f].reshape(OH * OW), rows[f]
+        V = simd.lanes(dst)
         for oh in range(OH):
-            # one-dimensional slices, indexed from 0: numba then knows no index is negative and the
-            # copy is vectorised (indexing rows[f, oh * Wq + ow] made such a copy four times slower)
-            src, dst = g[n, f, oh], rows[f, oh * Wq:(oh + 1) * Wq]
-            for ow in range(OW):
-                dst[ow] = src[ow]
-                total += src[ow]
-            for ow in range(OW, Wq):
-                dst[ow] = 0
+            for ow in range(0, Wq, V):
+                simd.store_first(dst, oh * Wq + ow, simd.load_first(src, oh * OW + ow, max(0, min(V, OW - ow))),
+                                 min(V, Wq - ow))
+        total = sums.dtype.type(0)
+        for p in range(OH * Wq):
+            total += dst[p]
         sums[f] = total
-        rest = rows[f, OH * Wq:]
-        for p in range(rest.shape[0]):
-            rest[p] = 0
+        for p in range(OH * Wq, dst.shape[0]):
+            dst[p] = 0
 
 
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)

@@ -4,21 +4,25 @@ numba hands a kernel's loops to LLVM, whose loop vectorizer turns the innermost 
 code, 16 float32 at a time on an AVX-512 CPU. That is enough when each value is loaded, used and
 stored in one sweep. A convolution wants more: the sums of a block of output positions should stay
 in registers for all of its taps, the loop over taps inside the loop over positions, which the loop
-vectorizer does not do. So the conv forward kernel (``conv._forward_kernel``) writes its vectors
-itself, with these five functions, usable only inside ``@njit`` code:
+vectorizer does not do. So the conv kernels (``conv._forward_kernel``, and the row copies around
+them) write their vectors themselves, with these functions, usable only inside ``@njit`` code:
 
-    load(a, i)        the vector a[i], a[i + 1], ..., a[i + lanes - 1] of a 1-D contiguous array
-    store(a, i, v)    a[i:i + lanes] = v
-    splat(x)          x in every lane
-    mul_add(a, b, c)  a * b + c lane by lane (fused into one rounding where the CPU has FMA)
-    lanes(a)          how many of a's values one vector holds: 16 float32 or 8 float64
+    load(a, i)               the vector a[i], a[i + 1], ..., a[i + lanes - 1] of a 1-D contiguous array
+    store(a, i, v)           a[i:i + lanes] = v
+    load_first(a, i, n)      a[i], ..., a[i + n - 1] and zeros in the other lanes, reading nothing else
+    store_first(a, i, v, n)  a[i:i + n] = v's first n lanes, writing nothing else
+    splat(x)                 x in every lane
+    mul_add(a, b, c)         a * b + c lane by lane (fused into one rounding where the CPU has FMA)
+    lanes(a)                 how many of a's values one vector holds: 16 float32 or 8 float64
 
-A vector is a value, not an array: numba keeps it in registers and LLVM allocates them. load and
-store do no bounds check; the caller keeps i + lanes within the array. A vector is 64 bytes
-(``VECTOR_BYTES``) on every CPU: one AVX-512 register, two AVX2 ones, which LLVM pairs. On this
-machine (AMD Zen 4) the conv forward with 64-byte vectors took 0.73 of the loop-vectorised kernel's
-time on conv2; compiled for AVX2 (``NUMBA_CPU_NAME=haswell``) 0.67 with 64-byte vectors and 1.06
-with 32-byte ones (8 sums of 8 lanes leave too little work per tap).
+A vector is a value, not an array: numba keeps it in registers and LLVM allocates them. Nothing
+is bounds-checked: the caller keeps i + lanes (i + n for the _first pair, 0 <= n <= lanes) within
+the array. The _first pair are masked loads and stores: a row of 14 values is one of each, not 14
+scalar copies. A vector is 64 bytes (``VECTOR_BYTES``) on every CPU: one AVX-512 register, two
+AVX2 ones, which LLVM pairs. On this machine (AMD Zen 4) the conv forward with 64-byte vectors
+took 0.73 of the loop-vectorised kernel's time on conv2; compiled for AVX2
+(``NUMBA_CPU_NAME=haswell``) 0.67 with 64-byte vectors and 1.06 with 32-byte ones (8 sums of 8
+lanes leave too little work per tap).
 """
 from llvmlite import ir
 from numba import types
@@ -84,6 +88,58 @@ def store(typingctx, a, i, v):
     return types.none(a, types.intp, v), codegen
 
 
+def _first_lanes(builder, count, lanes):
+    """The mask <lane < count> as LLVM's <lanes x i1>."""
+    ints = ir.VectorType(ir.IntType(64), lanes)
+    return builder.icmp_signed("<", ir.Constant(ints, list(range(lanes))), _broadcast(builder, count, ints))
+
+
+def _broadcast(builder, value, vty):
+    """value in every lane of a vector of type vty."""
+    first = builder.insert_element(ir.Constant(vty, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), [0] * vty.count)
+    return builder.shuffle_vector(first, ir.Constant(vty, ir.Undefined), zeros)
+
+
+def _masked(builder, name, vty, arg_types, args):
+    suffix = f"v{vty.count}{'f32' if vty.element == ir.FloatType() else 'f64'}.p0"
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(arg_types[0], arg_types[1]),
+                                        f"llvm.masked.{name}.{suffix}")
+    return builder.call(fn, args)
+
+
+@intrinsic
+def load_first(typingctx, a, i, n):
+    _check_float_array(a, "load_first")
+    vector = Vector(a.dtype)
+
+    def codegen(context, builder, sig, args):
+        vty = context.get_value_type(sig.return_type)
+        ptr = _address(context, builder, sig.args[0], args[0], args[1], vty)
+        mask = _first_lanes(builder, args[2], vector.lanes)
+        i32 = ir.IntType(32)
+        return _masked(builder, "load", vty, (vty, [ptr.type, i32, mask.type, vty]),
+                       [ptr, ir.Constant(i32, a.dtype.bitwidth // 8), mask, ir.Constant(vty, None)])
+    return vector(a, types.intp, types.intp), codegen
+
+
+@intrinsic
+def store_first(typingctx, a, i, v, n):
+    _check_float_array(a, "store_first")
+    if v != Vector(a.dtype):
+        raise TypingError(f"simd.store_first: expected a {Vector(a.dtype)} for a {a.dtype} array, got {v}")
+
+    def codegen(context, builder, sig, args):
+        vty = context.get_value_type(sig.args[2])
+        ptr = _address(context, builder, sig.args[0], args[0], args[1], vty)
+        mask = _first_lanes(builder, args[3], v.lanes)
+        i32 = ir.IntType(32)
+        _masked(builder, "store", vty, (ir.VoidType(), [vty, ptr.type, i32, mask.type]),
+                [args[2], ptr, ir.Constant(i32, a.dtype.bitwidth // 8), mask])
+        return context.get_dummy_value()
+    return types.none(a, types.intp, v, types.intp), codegen
+
+
 @intrinsic
 def splat(typingctx, x):
     if x not in (types.float32, types.float64):
@@ -91,10 +147,7 @@ def splat(typingctx, x):
     vector = Vector(x)
 
     def codegen(context, builder, sig, args):
-        vty = context.get_value_type(sig.return_type)
-        first = builder.insert_element(ir.Constant(vty, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
-        zeros = ir.Constant(ir.VectorType(ir.IntType(32), vector.lanes), [0] * vector.lanes)
-        return builder.shuffle_vector(first, ir.Constant(vty, ir.Undefined), zeros)
+        return _broadcast(builder, args[0], context.get_value_type(sig.return_type))
     return vector(x), codegen
 
 
