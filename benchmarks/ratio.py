@@ -165,15 +165,30 @@ def _serve(backend: str, threads: int, conn) -> None:
 CHILD_ENV = {"edu": {}, "torch-cpu": {"TINYGRAD_EDU_BLAS_THREADS": "0", "TINYGRAD_EDU_MALLOC_TUNING": "0"}}
 
 
-class Processes:
-    """The engine and torch each in a child process of its own (``CHILD_ENV``), serving ``_serve``."""
+def child_env(backend: str, torch_keeps_memory: bool = False) -> dict:
+    """The environment variables a backend's child process starts with (``Processes``)."""
+    env = dict(CHILD_ENV[backend])
+    if torch_keeps_memory:
+        env.pop("TINYGRAD_EDU_MALLOC_TUNING", None)
+    return env
 
-    def __init__(self, threads: int):
+
+class Processes:
+    """The engine and torch each in a child process of its own (``CHILD_ENV``), serving ``_serve``.
+
+    ``torch_keeps_memory``: torch's process keeps the engine's allocator setting (glibc keeps freed
+    buffers instead of unmapping them, ``runtime.py``). By default torch runs as it does alone, and
+    a buffer of a megabyte or more is mapped afresh at every call and page-faulted in: conv2's
+    forward took 755 page faults a call, whose cost on this VM swings from ~0.1 to ~3 us each (its
+    one-thread time from 0.7 to 3 ms, same process minutes apart; 0.64-0.69 ms with the setting).
+    """
+
+    def __init__(self, threads: int, torch_keeps_memory: bool = False):
         ctx = multiprocessing.get_context("spawn")
         self.conns, self.children = [], []
-        for backend, env in CHILD_ENV.items():
+        for backend in CHILD_ENV:
             saved = dict(os.environ)
-            os.environ.update(env)
+            os.environ.update(child_env(backend, torch_keeps_memory))
             try:
                 parent, child = ctx.Pipe()
                 proc = ctx.Process(target=_serve, args=(backend, threads, child), daemon=True)
@@ -289,6 +304,9 @@ def main(argv=None) -> None:
                         help="time each backend in a process of its own instead of both in this one")
     parser.add_argument("--rest-s", type=float, default=None,
                         help="seconds of sleep before each block (default 0; 0.15 with --processes)")
+    parser.add_argument("--torch-keeps-memory", action="store_true",
+                        help="with --processes: torch's process keeps freed memory as the engine's does, instead of "
+                             "page-faulting fresh buffers in at every call (kernels against kernels)")
     parser.add_argument("--max-others", type=float, default=None,
                         help="drop and retime a block pair during which other processes used more than this share "
                              "of the machine's CPU time (Linux; e.g. 0.05)")
@@ -296,7 +314,7 @@ def main(argv=None) -> None:
     rest_s = args.rest_s if args.rest_s is not None else (0.15 if args.processes else 0.0)
     set_threads(args.threads)
     names = [n for n in (SWEEP if args.sweep else CASES) if not args.words or any(w in n for w in args.words)]
-    processes = Processes(args.threads) if args.processes else None
+    processes = Processes(args.threads, args.torch_keeps_memory) if args.processes else None
     try:
         for name in names:
             med, q25, q75, dropped = ratio(name, args.blocks, args.block_s, rest_s, processes, args.max_others)

@@ -87,3 +87,19 @@ def test_ratio_gives_torch_and_numba_the_thread_count_asked_for():
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ["1", "1"]
+
+
+def test_ratio_tool_gives_torch_the_engines_allocator_setting_only_when_asked():
+    """``--processes --torch-keeps-memory``: torch's child keeps freed buffers as the engine's runtime
+    makes glibc do, instead of page-faulting fresh ones in at every call; by default it runs as alone."""
+    from benchmarks.ratio import child_env
+    code = "import tinygrad_edu, json; print(json.dumps(tinygrad_edu.runtime.settings()))"
+    applied = {}
+    for keeps in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_EDU_MALLOC_TUNING"}
+        env.update(child_env("torch-cpu", torch_keeps_memory=keeps))
+        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr[-3000:]
+        applied[keeps] = json.loads(run.stdout)
+    assert "malloc_keep_bytes" not in applied[False] and applied[True]["malloc_keep_bytes"] > 0, applied
