@@ -106,20 +106,48 @@ def test_conv2d_matches_torch_on_both_paths(case, dtype):
 
 @pytest.mark.parametrize("groups, F", [(1, 17), (2, 16), (2, 18), (3, 27)])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_conv2d_numba_gradients_over_channel_blocks_and_groups(groups, F, dtype):
-    """The numba backward sweeps eight output channels at a time, then the rest one by one, within
-    each group, and pairs channels two by two for dw: group sizes of 8, 9 and 17 reach every branch
-    with a group offset (the random cases above stay under 10 channels)."""
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
+def test_conv2d_numba_gradients_over_channel_blocks_and_groups(groups, F, dtype, stride):
+    """Channel counts that reach every branch, with a group offset (the random cases above stay under
+    10 channels): the forward kernel makes output channels eight at a time; at stride 1 dx is itself
+    such a convolution (of g, F channels in), at stride 2 the scatter kernel sweeps eight output
+    channels at a time, then the rest one by one, within each group; dw pairs channels two by two."""
     rng = np.random.default_rng(F)
     x = rng.uniform(-1, 1, (3, 2 * groups, 7, 6)).astype(dtype)
     w, b = rng.uniform(-1, 1, (F, 2, 3, 3)).astype(dtype), rng.uniform(-1, 1, F).astype(dtype)
-    g = rng.uniform(-1, 1, (3, F, 7, 6)).astype(dtype)
-    options = ((1, 1), (1, 1), (1, 1), groups)
+    OH, OW = (7 + 2 - 3) // stride[0] + 1, (6 + 2 - 3) // stride[1] + 1
+    g = rng.uniform(-1, 1, (3, F, OH, OW)).astype(dtype)
+    options = (stride, (1, 1), (1, 1), groups)
     expected = torch_conv(x, w, b, g, *options)
     magnitude = torch_conv(*(np.abs(a).astype(np.float64) for a in (x, w, b, g)), *options)
-    ours = conv.conv2d_backward_numba(g, x, w, (1, 1), (1, 1), (True, True, True), (1, 1), groups)
+    assert_sum_close(conv.conv2d_forward_numba(x, w, b, *options), expected[0].astype(np.float64), magnitude[0], dtype)
+    ours = conv.conv2d_backward_numba(g, x, w, stride, (1, 1), (True, True, True), (1, 1), groups)
     for name, got, ref, mag in zip(("dx", "dw", "db"), ours, expected[1:], magnitude[1:]):
         assert_sum_close(got, ref.astype(np.float64), mag, dtype)
+
+
+@pytest.mark.parametrize("stride, padding, kernel, scatter", [
+    ((1, 1), (1, 1), (3, 3), False),  # a convolution of g, padded by 3 - 1 - 1 = 1
+    ((1, 1), (0, 2), (3, 3), False),  # padding 2 and 0: the kernel's span allows both
+    ((1, 1), (2, 0), (1, 3), True),  # padding 2 past a one-row kernel: the scatter kernel
+    ((2, 1), (1, 1), (3, 3), True),  # strided: the scatter kernel
+])
+def test_conv2d_input_gradient_as_a_convolution_or_by_scatter(monkeypatch, stride, padding, kernel, scatter):
+    """dx of a stride-1 convolution is a convolution of g with the flipped kernel; the others take
+    the scatter kernel. Both give torch's dx; the test also sees which one ran."""
+    rng = np.random.default_rng(5)
+    x, w = rng.uniform(-1, 1, (2, 3, 6, 7)), rng.uniform(-1, 1, (4, 3) + kernel)
+    OH = (6 + 2 * padding[0] - kernel[0]) // stride[0] + 1
+    OW = (7 + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    g = rng.uniform(-1, 1, (2, 4, OH, OW))
+    calls = []
+    scatter_kernel = conv._input_grad_kernel
+    monkeypatch.setattr(conv, "_input_grad_kernel", lambda *args: calls.append(1) or scatter_kernel(*args))
+    dx = conv.conv2d_backward_numba(g, x, w, stride, padding, (True, False, False))[0]
+    expected = torch_conv(x, w, None, g, stride, padding)[1]
+    magnitude = torch_conv(np.abs(x), np.abs(w), None, np.abs(g), stride, padding)[1]
+    assert_sum_close(dx, expected, magnitude, "float64")
+    assert bool(calls) == scatter
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -218,10 +218,13 @@ def conv2d_backward_numpy(grad_out, x, w, stride, padding, needs=(True, True, Tr
 # row ends with L - ((OH - 1) * Wq + OW) zeros, so the last taps' sweeps stay inside it; the extra
 # positions are junk like the junk columns.
 #
-# The backward kernel's job is one image: it lays that image's gradient out as wide rows in a
-# scratch array of its own and sums them for db there, so that work runs on every thread, in the
+# The backward kernels' job is one image: each lays that image's gradient out as wide rows in a
+# scratch array of its own (and sums them for db there), so that work runs on every thread, in the
 # cache (done in numpy before the kernels, the copy and db's reduction were a quarter of conv2's
-# backward at two threads).
+# backward at two threads). The input gradient of a stride-1 convolution needs no kernel of its
+# own: it is a convolution of the output's gradient (``_input_grad_by_convolution``), done by the
+# forward kernel. Compiled, the scatter kernel for strided convolutions cost 0.8 s of a first start
+# that never uses it (the tutorial's convolutions have stride 1).
 # ----------------------------------------------------------------------------------------------
 
 _LANES = 16  # float32 values in a simd vector, twice its float64 ones: L is a multiple of both
@@ -396,50 +399,22 @@ def _image_to_wide(g, n, Wq, rows, sums):
 
 
 @njit(nogil=True, fastmath=_FASTMATH, cache=True)
-def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size, zero, dplanes, dw_per_image,
-                     db_per_image):
-    """The gradients of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
+def _backward_kernel(start, stop, g, planes, offsets, Wq, L, Fg, group_size, zero, dw_per_image, db_per_image):
+    """dw and db of the images n in start..stop-1; g (N, F, OH, OW) the output's gradient.
 
-    db_per_image[n, f] = the sum of g[n, f]. With dplanes (N, row) not empty (zeroed here):
-        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k).
-    With dw_per_image (N, F, offsets.size) not empty, and planes (N, row) x as planes:
-        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[n, offsets[t] + k * group_size + p].
-    grads is g[n] in the wide layout, zero in the junk positions (which would otherwise land on
-    real inputs); zero is 0 in the arrays' dtype, so the sums stay in it. One partial dw and db
-    per image keeps the threads' writes apart; the caller adds them up and drops the taps t >= T
-    that only pad offsets to a multiple of 4.
+    db_per_image[n, f] = the sum of g[n, f]. With dw_per_image (N, F, offsets.size) not empty, and
+    planes (N, row) x as planes:
+        dw_per_image[n,f,t] = sum_p grads[f,p] * planes[n, offsets[t] + k * group_size + p]   (f in group k).
+    grads is g[n] in the wide layout, zero in the junk positions (which would otherwise meet real
+    inputs); zero is 0 in the arrays' dtype, so the sums stay in it. One partial dw and db per image
+    keeps the threads' writes apart; the caller adds them up and drops the taps t >= T that only pad
+    offsets to a multiple of 4.
     """
-    F, T = w2.shape
+    F = g.shape[1]
+    T = offsets.shape[0]
     grads = np.empty((F, max(g.shape[2] * Wq, L)), g.dtype)
     for n in range(start, stop):
         _image_to_wide(g, n, Wq, grads, db_per_image[n])
-        if dplanes.size:
-            dn_all = dplanes[n]
-            for p in range(dn_all.shape[0]):
-                dn_all[p] = 0
-            for k in range(F // Fg):
-                dn = dn_all[k * group_size:]
-                f, f_end = k * Fg, (k + 1) * Fg
-                # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
-                # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all
-                # the taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
-                while f + 8 <= f_end:
-                    g0, g1, g2, g3 = grads[f], grads[f + 1], grads[f + 2], grads[f + 3]
-                    g4, g5, g6, g7 = grads[f + 4], grads[f + 5], grads[f + 6], grads[f + 7]
-                    for t in range(T):
-                        d = dn[offsets[t]:offsets[t] + L]
-                        w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
-                        w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
-                        for p in range(L):
-                            d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
-                                     + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
-                    f += 8
-                for f in range(f, f_end):
-                    g0 = grads[f]
-                    for t in range(T):
-                        d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
-                        for p in range(L):
-                            d[p] += w0 * g0[p]
         if dw_per_image.size:
             # two output channels of one group and four taps per sweep: eight sums from six loads per p
             per_group = (Fg + 1) // 2
@@ -449,7 +424,7 @@ def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size,
                 fb = min(fa + 1, (k + 1) * Fg - 1)
                 xn, ga, gb = planes[n, k * group_size:], grads[fa], grads[fb]
                 t = 0
-                while t < T:  # offsets has T rounded up to a multiple of 4 taps: no loop for the rest
+                while t < T:  # offsets has the taps rounded up to a multiple of 4: no loop for the rest
                     x0, x1 = xn[offsets[t]:offsets[t] + L], xn[offsets[t + 1]:offsets[t + 1] + L]
                     x2, x3 = xn[offsets[t + 2]:offsets[t + 2] + L], xn[offsets[t + 3]:offsets[t + 3] + L]
                     a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
@@ -468,6 +443,47 @@ def _backward_kernel(start, stop, g, planes, w2, offsets, Wq, L, Fg, group_size,
                     dw_per_image[n, fb, t], dw_per_image[n, fb, t + 1] = b0, b1
                     dw_per_image[n, fb, t + 2], dw_per_image[n, fb, t + 3] = b2, b3
                     t += 4
+
+
+@njit(nogil=True, fastmath=_FASTMATH, cache=True)
+def _input_grad_kernel(start, stop, g, w2, offsets, Wq, L, Fg, group_size, dplanes):
+    """dx, as planes, of the images n in start..stop-1 of a strided convolution (a stride-1 one's is a
+    convolution itself: ``_input_grad_by_convolution``); g (N, F, OH, OW) the output's gradient.
+    dplanes (N, row), zeroed here:
+        dplanes[n, offsets[t] + k * group_size + p] += sum_f w2[f,t] * grads[f,p]   (f in group k),
+    each input collecting the products it took part in; grads as in ``_backward_kernel``.
+    """
+    F, T = w2.shape
+    grads = np.empty((F, max(g.shape[2] * Wq, L)), g.dtype)
+    sums = np.empty(F, g.dtype)  # db's sums, not wanted here
+    for n in range(start, stop):
+        _image_to_wide(g, n, Wq, grads, sums)
+        dn_all = dplanes[n]
+        for p in range(dn_all.shape[0]):
+            dn_all[p] = 0
+        for k in range(F // Fg):
+            dn = dn_all[k * group_size:]
+            f, f_end = k * Fg, (k + 1) * Fg
+            # eight output channels per sweep: d is loaded and stored once per eight multiply-adds.
+            # Channels outside, taps inside: the eight gradient rows stay in the L1 cache for all
+            # the taps (the other way round, conv2's 32 rows, 28 KB, were read from L2 at every tap)
+            while f + 8 <= f_end:
+                g0, g1, g2, g3 = grads[f], grads[f + 1], grads[f + 2], grads[f + 3]
+                g4, g5, g6, g7 = grads[f + 4], grads[f + 5], grads[f + 6], grads[f + 7]
+                for t in range(T):
+                    d = dn[offsets[t]:offsets[t] + L]
+                    w0, w1, w2_, w3 = w2[f, t], w2[f + 1, t], w2[f + 2, t], w2[f + 3, t]
+                    w4, w5, w6, w7 = w2[f + 4, t], w2[f + 5, t], w2[f + 6, t], w2[f + 7, t]
+                    for p in range(L):
+                        d[p] += (w0 * g0[p] + w1 * g1[p] + w2_ * g2[p] + w3 * g3[p]
+                                 + w4 * g4[p] + w5 * g5[p] + w6 * g6[p] + w7 * g7[p])
+                f += 8
+            for f in range(f, f_end):
+                g0 = grads[f]
+                for t in range(T):
+                    d, w0 = dn[offsets[t]:offsets[t] + L], w2[f, t]
+                    for p in range(L):
+                        d[p] += w0 * g0[p]
 
 
 def _use_twin(x, w, grad_out=None) -> bool:
@@ -501,19 +517,51 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
     return out
 
 
+def _input_grad_by_convolution(g, w, stride, padding, dilation, groups):
+    """dx of a stride-1 convolution, which is a convolution itself; None for the others.
+
+    With stride 1, output (oh, ow) took input (oh + i*dh - ph, ow + j*dw - pw) through tap (i, j), so
+
+        dx[n,c,h,w] = sum_{f,i,j} w[f,c,i,j] * g[n, f, h - i*dh + ph, w - j*dw + pw]
+
+    and with i' = KH - 1 - i that is ``conv2d`` of g with the kernel flipped and its two channel axes
+    swapped, w'[c,f,i',j'] = w[f,c,KH-1-i',KW-1-j'] (group by group), dilation unchanged and padding
+    dh*(KH - 1) - ph (likewise for the columns): g's zero border stands for the outputs that do not
+    exist. Where that padding would be negative (ph past the dilated kernel) the scatter kernel does it.
+    """
+    (dh, dw), (ph, pw) = dilation, padding
+    F, Cg, KH, KW = w.shape
+    pad = (dh * (KH - 1) - ph, dw * (KW - 1) - pw)
+    if tuple(stride) != (1, 1) or min(pad) < 0:
+        return None
+    flipped = w.reshape(groups, F // groups, Cg, KH, KW).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    return conv2d_forward_numba(g, np.ascontiguousarray(flipped).reshape(groups * Cg, F // groups, KH, KW), None,
+                                (1, 1), pad, dilation, groups)
+
+
 def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, True), dilation=(1, 1), groups=1):
     check_conv2d_grad(grad_out, x, w, stride, padding, dilation, groups, allow_int=False)
     if _use_twin(x, w, grad_out):
         return conv2d_backward_numpy(grad_out, x, w, stride, padding, needs, dilation, groups)
     N, F = grad_out.shape[:2]
     geo = _geometry(x.shape, w.shape, stride, padding, dilation)
-    nothing = np.empty((0, 0), x.dtype)  # in place of an array not wanted
-    dplanes = np.empty((N, geo.row), x.dtype) if needs[0] else nothing
-    planes = _to_planes(x, stride, padding, geo) if needs[1] else nothing
-    dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
-    db_per_image = np.empty((N, F), x.dtype)
-    run_split(_backward_kernel, N, np.ascontiguousarray(grad_out), planes, _flat_weights(w), geo.offsets, geo.Wq,
-              geo.L, F // groups, geo.group_size, x.dtype.type(0), dplanes, dw_per_image, db_per_image)
-    return (_from_planes(dplanes, x.shape, stride, padding, geo) if needs[0] else None,
-            dw_per_image[..., :w[0].size].sum(axis=0).reshape(w.shape) if needs[1] else None,
-            db_per_image.sum(axis=0) if needs[2] else None)
+    g = np.ascontiguousarray(grad_out)
+    dx = dw_ = db = None
+    if needs[0]:
+        dx = _input_grad_by_convolution(g, w, stride, padding, dilation, groups)
+        if dx is None:
+            dplanes = np.empty((N, geo.row), x.dtype)
+            run_split(_input_grad_kernel, N, g, _flat_weights(w), geo.offsets, geo.Wq, geo.L, F // groups,
+                      geo.group_size, dplanes)
+            dx = _from_planes(dplanes, x.shape, stride, padding, geo)
+    if needs[1] or needs[2]:
+        planes = _to_planes(x, stride, padding, geo) if needs[1] else np.empty((0, 0), x.dtype)
+        dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
+        db_per_image = np.empty((N, F), x.dtype)
+        run_split(_backward_kernel, N, g, planes, geo.offsets, geo.Wq, geo.L, F // groups, geo.group_size,
+                  x.dtype.type(0), dw_per_image, db_per_image)
+        if needs[1]:
+            dw_ = dw_per_image[..., :w[0].size].sum(axis=0).reshape(w.shape)
+        if needs[2]:
+            db = db_per_image.sum(axis=0)
+    return dx, dw_, db
