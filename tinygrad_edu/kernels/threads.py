@@ -152,7 +152,7 @@ def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THRE
     ``pieces_per_thread``: fewer, larger pieces for work that is cheaper in one large call (a BLAS
     product's columns).
     """
-    threads = max(1, min(numba.get_num_threads(), jobs))
+    threads = 1 if jobs <= 1 else min(numba.get_num_threads(), jobs)  # (one job: numba's threads not started)
     if threads == 1:
         kernel(0, jobs, *args)
         return

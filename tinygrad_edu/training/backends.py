@@ -26,6 +26,7 @@ import tinygrad_edu
 import tinygrad_edu.utils.data  # noqa: F401  (``import tinygrad_edu`` alone doesn't load it)
 from tinygrad_edu.vision.utils import make_grid
 
+from . import warm_up
 from .errors import UserError
 from .logging import EventWriter
 from .recipes import Recipe
@@ -84,6 +85,10 @@ class Backend:
         ``(3, H', W')`` image in [0, 1] (``make_grid``, 8 per row)."""
         raise NotImplementedError
 
+    def start_warm_up(self, model, optimizer: str, dtype: str) -> int | None:
+        """A child process compiling kernels ahead of the first step, or None (the base: none)."""
+        return None
+
     def summary_writer(self, logdir: str):
         """A TensorBoard writer with ``add_scalar``, ``add_image`` and ``close``."""
         raise NotImplementedError
@@ -106,6 +111,13 @@ class EduBackend(Backend):
 
     def summary_writer(self, logdir: str):
         return EventWriter(logdir)
+
+    def start_warm_up(self, model, optimizer: str, dtype: str) -> int | None:
+        """On an empty numba cache, a child process compiling the backward pass's kernels (``warm_up``)."""
+        nn = self.torch.nn
+        kinds = {nn.Conv2d: "conv", nn.MaxPool2d: "pool", nn.ReLU: "relu"}
+        uses = {kind for module in model.modules() for cls, kind in kinds.items() if isinstance(module, cls)}
+        return warm_up.start(dtype, uses | ({"adam"} if optimizer == "adam" else set()))
 
 
 class TorchBackend(Backend):

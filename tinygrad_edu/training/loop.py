@@ -39,7 +39,7 @@ from typing import Callable, TextIO
 import numpy as np
 
 from . import checkpoint as checkpoints
-from . import data
+from . import data, warm_up
 from .. import runtime
 from ..tutorial import evaluate
 from .backends import Backend, get_backend
@@ -141,38 +141,46 @@ def train(config: TrainConfig, on_step: Callable[[Progress], None] | None = None
         backend = get_backend(settings.backend, config.device)
         samples = data.load(recipe, config.data_root, settings.seed, settings.dtype, settings.limit_train)
         model = backend.make_model(recipe, settings.seed, settings.dtype)
-        optimizer = {"sgd": backend.torch.optim.SGD, "adam": backend.torch.optim.Adam}[settings.optimizer](
-            model.parameters(), lr=settings.lr)
-        progress = Progress()
-        if saved:
-            if saved["data"] != samples.identity():
-                raise UserError(f"can't resume: the checkpoint was trained on {saved['data_source']}, but this run "
-                                f"found {samples.source}; point --data-root where the first run found its data")
-            backend.load_weights(model, saved["model_state_dict"])
-            backend.load_optimizer_state(optimizer, saved["optimizer_state_dict"])
-            progress = Progress(**saved["progress"])
+        # on an empty numba cache, a child compiles the backward pass's kernels while this process
+        # compiles the forward pass's at the first step (warm_up.py)
+        compiling = backend.start_warm_up(model, settings.optimizer, settings.dtype)
+        try:
+            optimizer = {"sgd": backend.torch.optim.SGD, "adam": backend.torch.optim.Adam}[settings.optimizer](
+                model.parameters(), lr=settings.lr)
+            progress = Progress()
+            if saved:
+                if saved["data"] != samples.identity():
+                    raise UserError(f"can't resume: the checkpoint was trained on {saved['data_source']}, but this "
+                                    f"run found {samples.source}; point --data-root where the first run found its data")
+                backend.load_weights(model, saved["model_state_dict"])
+                backend.load_optimizer_state(optimizer, saved["optimizer_state_dict"])
+                progress = Progress(**saved["progress"])
 
-        say(out, f"training {recipe.name} ({recipe.title}) on {backend.name} ({settings.dtype}, {backend.device}): "
-                 f"{settings.optimizer} lr {settings.lr:g}, batch size {settings.batch_size or 'all'}, "
-                 f"epochs {settings.epochs}, seed {settings.seed}")
-        say(out, f"data: {samples.source}")
-        if saved:
-            say(out, f"resuming from {path}: epoch {progress.epoch + 1}, after step {progress.step}")
+            say(out, f"training {recipe.name} ({recipe.title}) on {backend.name} ({settings.dtype}, {backend.device}): "
+                     f"{settings.optimizer} lr {settings.lr:g}, batch size {settings.batch_size or 'all'}, "
+                     f"epochs {settings.epochs}, seed {settings.seed}")
+            say(out, f"data: {samples.source}")
+            if saved:
+                say(out, f"resuming from {path}: epoch {progress.epoch + 1}, after step {progress.step}")
 
-        run = _Run(recipe, settings, backend, samples, model, optimizer, progress, path, out, err, on_step, guard,
-                   resumed=saved is not None)
-        run.fit(config.logdir)
+            run = _Run(recipe, settings, backend, samples, model, optimizer, progress, path, out, err, on_step, guard,
+                       resumed=saved is not None)
+            run.fit(config.logdir)
 
-        metrics = run.metrics()
-        write_json(metrics_path, metrics)
-        if config.plot:
-            plot_curves(config.plot, recipe.name, progress.step_losses, run.steps_per_epoch,
-                        progress.train_loss, progress.test_accuracy)
-        final = (f"final test accuracy {metrics['final_accuracy']:.2%}" if recipe.classifier
-                 else f"final loss {metrics['final_loss']:.6f}")
-        say(out, f"{final}; checkpoint {path}; metrics {metrics_path}"
-            + (f"; plot {config.plot}" if config.plot else ""))
-        run.stop_if_signalled()
+            metrics = run.metrics()
+            write_json(metrics_path, metrics)
+            if config.plot:
+                plot_curves(config.plot, recipe.name, progress.step_losses, run.steps_per_epoch,
+                            progress.train_loss, progress.test_accuracy)
+            final = (f"final test accuracy {metrics['final_accuracy']:.2%}" if recipe.classifier
+                     else f"final loss {metrics['final_loss']:.6f}")
+            say(out, f"{final}; checkpoint {path}; metrics {metrics_path}"
+                + (f"; plot {config.plot}" if config.plot else ""))
+            run.stop_if_signalled()
+        except BaseException:
+            warm_up.finish(compiling, wait=False)
+            raise
+        warm_up.finish(compiling, wait=True)
     return metrics
 
 

@@ -1,0 +1,82 @@
+"""``training.warm_up``: on an empty numba cache, a forked child compiles the backward pass's kernels.
+
+Each test runs in a fresh process with a numba cache of its own (``NUMBA_CACHE_DIR``), empty at first,
+so the child really compiles and the process really loads what it wrote.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_edu.training import checkpoint
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the warm-up forks: Linux only")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CHILD_THEN_PARENT = """
+import os, numpy as np
+from tinygrad_edu.training import warm_up
+from tinygrad_edu.kernels import adam, conv, pool, relu
+kernels = [pool._max_unpool_kernel, relu._relu_backward_loop, conv._backward_kernel, adam._adam_kernel]
+uses = {"pool", "relu", "conv", "adam"}
+assert not any(warm_up._cached(k) for k in kernels), "the cache was not empty"
+pid = warm_up.start("float32", uses)
+assert pid, "no child started on an empty cache"
+_, status = os.waitpid(pid, 0)
+assert status == 0, status
+assert all(warm_up._cached(k) for k in kernels), "the child left a kernel out of the cache"
+assert warm_up.start("float32", uses) is None, "a child started although the cache holds the kernels"
+# the step's own calls, at its own sizes: each kernel must load from the cache, not compile again
+rng = np.random.default_rng(0)
+x, w = rng.random((64, 8, 14, 14), dtype=np.float32), rng.random((32, 8, 3, 3), dtype=np.float32)
+conv.conv2d_backward_numba(rng.random((64, 32, 14, 14), dtype=np.float32), x, w, (1, 1), (1, 1))
+out, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))
+pool.max_pool2d_backward_numba(out, argmax, x.shape)
+relu.relu_backward_numba(x, x)
+p = rng.random((32, 72), dtype=np.float32)
+adam.adam_update_numba(p, p.copy(), p.copy(), p.copy(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 7, False)
+for k in kernels:
+    assert sum(k.stats.cache_hits.values()) >= 1 and not k.stats.cache_misses, (k, k.stats)
+print("ok")
+"""
+
+
+def test_a_child_compiles_the_kernels_the_steps_own_calls_then_load(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    run = subprocess.run([sys.executable, "-c", CHILD_THEN_PARENT], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]
+
+
+def test_a_first_run_gives_the_numbers_a_warm_run_gives(tmp_path):
+    """The README's CNN, shortened, first on an empty cache (the child compiles beside the run), then
+    again on the cache it filled (no child): the same losses, accuracy and checkpoint, bit for bit."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    results = []
+    for k in range(2):
+        work = tmp_path / f"run{k}"
+        work.mkdir()
+        run = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--model", "cnn", "--epochs", "1",
+                              "--limit-train", "128"], cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+        metrics = json.loads((work / "cnn-edu.metrics.json").read_text())
+        saved = checkpoint.read(str(work / "cnn-edu.ckpt"))
+        results.append(({k: v for k, v in metrics.items() if k != "epoch_seconds"}, saved))
+    (metrics0, saved0), (metrics1, saved1) = results
+    assert metrics0 == metrics1
+    for part in ("model_state_dict", "optimizer_state_dict"):
+        flat0, flat1 = _arrays(saved0[part]), _arrays(saved1[part])
+        assert flat0.keys() == flat1.keys() and flat0
+        for key in flat0:
+            np.testing.assert_array_equal(flat0[key], flat1[key], err_msg=f"{part} {key}")
+
+
+def _arrays(tree, prefix="") -> dict:
+    """Every numpy array in a nested dict or list, by its path."""
+    if isinstance(tree, np.ndarray):
+        return {prefix: tree}
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, (list, tuple)) else ()
+    return {k: v for key, sub in items for k, v in _arrays(sub, f"{prefix}/{key}").items()}

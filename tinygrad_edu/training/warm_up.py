@@ -1,0 +1,110 @@
+"""A first training run on an empty numba cache compiles half of its kernels in a second process.
+
+The first step of a run compiles every numba kernel the model uses, one after another on one core
+(numba's compiler holds a lock and the GIL): the tutorial's CNN spent ~4 s so on a slow hour, more
+than its whole first epoch. ``start`` forks a child once the model is built. The child compiles
+the kernels of the backward pass and the optimizer, in the order the step needs them, into numba's
+cache (``cache=True``), while this process compiles the forward pass's kernels at its first step.
+By the time this process reaches its backward pass, the child has usually put those kernels in the
+cache, and they load in milliseconds; where it has not, this process compiles them itself, as it
+would have without the child. The child computes nothing the run uses, so the run's numbers do
+not depend on it.
+
+Only where it is safe and useful: Linux (``os.fork``), the engine's numba kernels, a cache that
+does not hold these kernels yet, and a process with no other Python thread and numba's thread layer
+not started (a forked child has only the forking thread: a lock another thread held stays held in
+it). The child's calls are single jobs, which start no threads; its standard streams go to
+/dev/null, and it exits with ``os._exit`` (no cleanup of this process's state runs twice). At the
+end of the run this process waits for it, at most ``WAIT_SECONDS``, then ends it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+from .. import kernels
+from ..kernels import adam, conv, pool, relu
+
+WAIT_SECONDS = 30.0
+
+
+def _cached(kernel) -> bool:
+    """Whether numba's cache has an index for this kernel (any signature)."""
+    cache = getattr(kernel, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return index is None or os.path.exists(index)
+
+
+def _numba_threads_started() -> bool:
+    from numba.np.ufunc import parallel
+    return bool(parallel._is_initialized)
+
+
+def backward_kernels(dtype: str, uses: set) -> list:
+    """The compiled kernels a training step's backward pass and optimizer compile, in the order the
+    step reaches them (a CNN's backward meets a pool, a ReLU, then a conv, and Adam comes last),
+    each with a call that compiles it: tiny arrays with the argument types of the step's own calls.
+    ``uses``: any of "conv", "pool", "relu", "adam"."""
+    dt = np.dtype(dtype)
+    calls = []
+    if "pool" in uses:
+        calls.append((pool._max_unpool_kernel, lambda: pool.max_pool2d_backward_numba(
+            np.zeros((1, 1, 1, 1), dt), np.zeros((1, 1, 1, 1), np.int64), (1, 1, 2, 2))))
+    if "relu" in uses:
+        z = np.zeros(4, dt)
+        calls.append((relu._relu_backward_loop, lambda: relu.relu_backward_numba(z, z)))
+    if "conv" in uses:
+        x = np.zeros((1, 1, 3, 3), dt)
+        calls.append((conv._backward_kernel, lambda: conv.conv2d_backward_numba(x, x, x, (1, 1), (1, 1),
+                                                                                 (False, True, True))))
+    if "adam" in uses:
+        p = np.zeros(3, dt)
+        calls.append((adam._adam_kernel, lambda: adam.adam_update_numba(p, p.copy(), p.copy(), p.copy(), None, 1e-3,
+                                                                        0.9, 0.999, 1e-8, 0.0, 1, False)))
+    return calls
+
+
+def start(dtype: str, uses: set) -> int | None:
+    """Fork a child compiling the backward pass's kernels (``backward_kernels``) into numba's cache;
+    its process id, or None where no child is started (see the module's docstring)."""
+    if not hasattr(os, "fork") or sys.platform != "linux" or kernels.current() != "numba":
+        return None
+    calls = [call for kernel, call in backward_kernels(dtype, uses) if not _cached(kernel)]
+    if not calls or threading.active_count() > 1 or _numba_threads_started():
+        return None
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # a Ctrl-C or kill meant for the run ends the child too
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        for call in calls:
+            call()
+        os._exit(0)
+    except BaseException:
+        os._exit(1)
+
+
+def finish(pid: int | None, wait: bool) -> None:
+    """Reap the child: ``wait``, until it has ended (past WAIT_SECONDS it is killed); else only if it has."""
+    if pid is None:
+        return
+    deadline = time.monotonic() + (WAIT_SECONDS if wait else 0.0)
+    try:
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            if time.monotonic() >= deadline:
+                if wait:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                return
+            time.sleep(0.01)
+    except ChildProcessError:
+        pass
