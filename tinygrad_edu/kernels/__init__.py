@@ -24,7 +24,8 @@ Each kernel has one compiled version per dtype, made at its first call (0.06-1.3
 about 0.4 s of numba's own set-up at the first; the CNN's eight kernels 2.5-3 s in all) and saved
 in numba's cache next to these files, from which later processes load it (about 0.4 s for the
 first kernel, which sets up numba, then milliseconds each). Python's garbage collector is paused
-while numba compiles (``runtime.py``).
+while numba compiles (``runtime.py``). A training run on an empty cache has a forked child compile
+the backward pass's kernels while it compiles the forward pass's (``training/warm_up.py``).
 """
 import os
 
