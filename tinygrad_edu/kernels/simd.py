@@ -24,6 +24,7 @@ took 0.73 of the loop-vectorised kernel's time on conv2; compiled for AVX2
 (``NUMBA_CPU_NAME=haswell``) 0.67 with 64-byte vectors and 1.06 with 32-byte ones (8 sums of 8
 lanes leave too little work per tap).
 """
+import llvmlite.binding
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -102,9 +103,12 @@ def _broadcast(builder, value, vty):
 
 
 def _masked(builder, name, vty, arg_types, args):
-    suffix = f"v{vty.count}{'f32' if vty.element == ir.FloatType() else 'f64'}.p0"
+    """A call of LLVM's llvm.masked.load or llvm.masked.store, its name mangled with the vector type and
+    the pointer's: "p0" where pointers are opaque (LLVM 15 on), "p0v16f32" and the like before."""
+    vector = f"v{vty.count}{'f32' if vty.element == ir.FloatType() else 'f64'}"
+    pointer = "p0" if llvmlite.binding.llvm_version_info[0] >= 15 else f"p0{vector}"
     fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(arg_types[0], arg_types[1]),
-                                        f"llvm.masked.{name}.{suffix}")
+                                        f"llvm.masked.{name}.{vector}.{pointer}")
     return builder.call(fn, args)
 
 
