@@ -104,32 +104,35 @@ def with_threads(fn, numba_threads, blas_threads=2):
 
 
 def measure(candidates, rounds, block_s=0.1, rest_s=0.2):
-    """Per-call (median, min) in ms of each candidate.
+    """Per-call (median, min) in ms of each candidate, and the median of its blocks' process CPU
+    time over wall time (above 1: more than one thread worked).
 
     Each round times every candidate in a block of back-to-back calls, after a rest: OpenBLAS's
     threads spin for ~0.1 s after a call, and spinning threads of one candidate would otherwise
     be charged to the next one.
     """
     candidates = {name: c if isinstance(c, tuple) else with_threads(c, 2) for name, c in candidates.items()}
-    times = {name: [] for name in candidates}
+    times, cpus = {name: [] for name in candidates}, {name: [] for name in candidates}
     for _ in range(rounds):
         for name, (fn, numba_threads, blas_threads) in candidates.items():
             numba.set_num_threads(numba_threads)
             with threadpool_limits(blas_threads, user_api="blas"):
                 fn()
                 time.sleep(rest_s)
-                start = time.perf_counter()
+                cpu, start = time.process_time(), time.perf_counter()
                 while time.perf_counter() - start < block_s:
                     t = time.perf_counter()
                     fn()
                     times[name].append(time.perf_counter() - t)
-    return {name: (1e3 * float(np.median(ts)), 1e3 * min(ts)) for name, ts in times.items()}
+                cpus[name].append((time.process_time() - cpu) / (time.perf_counter() - start))
+    return {name: (1e3 * float(np.median(ts)), 1e3 * min(ts), float(np.median(cpus[name])))
+            for name, ts in times.items()}
 
 
 def report(title, results, baseline="torch"):
-    base_median, base_min = results[baseline]
+    base_median, base_min, _ = results[baseline]
     print(f"\n{title:<36s}{'median':>9s}  {'ratio':>6s}  {'min':>9s}  {'ratio':>6s}")
-    for name, (median, fastest) in results.items():
+    for name, (median, fastest, _) in results.items():
         print(f"  {name:<34s}{median:9.3f}  {median / base_median:6.2f}  {fastest:9.3f}  {fastest / base_min:6.2f}")
 
 
@@ -258,12 +261,9 @@ def _onednn_implementation(fn) -> str:
     return f"{fields[fields.index('convolution') + 1]}, {next((f for f in fields if f.startswith('alg:')), 'alg:?')}"
 
 
-def rates_section(rounds, rng, block_s=0.1, rest_s=0.2):
-    """conv2's forward on one thread: ours, torch's, and the core's sgemm rate, in useful GMAC/s.
-
-    Each round times every candidate in a block after a rest, as ``measure`` does, and also takes
-    the process's CPU time over the block: CPU / wall above 1 would mean a second thread worked.
-    """
+def rates_section(rounds, rng):
+    """conv2's forward on one thread: ours, torch's, and the core's sgemm rate, in useful GMAC/s,
+    with each block's CPU / wall (``measure``): above 1 a second thread worked."""
     xs, ws = CONVS["conv2 8->32 @14"]
     x, w = rng.standard_normal(xs, dtype=np.float32), rng.standard_normal(ws, dtype=np.float32)
     b = rng.standard_normal(ws[0], dtype=np.float32)
@@ -277,30 +277,16 @@ def rates_section(rounds, rng, block_s=0.1, rest_s=0.2):
                   "torch.mm 1024x1024": (lambda: torch.mm(a, c), 1024 ** 3)}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    numba.set_num_threads(1)
-    walls, cpus = {name: [] for name in candidates}, {name: [] for name in candidates}
     try:
         print(f"\ntorch's conv2 forward: oneDNN's {_onednn_implementation(candidates['torch conv2d'][0])}")
-        with threadpool_limits(1, user_api="blas"):
-            for _ in range(rounds):
-                for name, (fn, _) in candidates.items():
-                    fn()
-                    time.sleep(rest_s)
-                    calls, cpu0, start = 0, time.process_time(), time.perf_counter()
-                    while time.perf_counter() - start < block_s:
-                        fn()
-                        calls += 1
-                    wall = time.perf_counter() - start
-                    walls[name].append(wall / calls)
-                    cpus[name].append((time.process_time() - cpu0) / wall)
+        results = measure({name: with_threads(fn, 1, 1) for name, (fn, _) in candidates.items()}, rounds)
     finally:
         torch.set_num_threads(threads)
     print(f"{'conv2 8->32 @14 forward, one thread':<36s}{'ms/call':>9s}  {'CPU/wall':>8s}  {'useful GMAC/s':>13s}")
     for name, (_, macs) in candidates.items():
-        per_call = float(np.median(walls[name]))
-        rate = f"{macs / per_call / 1e9:13.1f}" if macs else ""
-        print(f"  {name:<34s}{1e3 * per_call:9.3f}  {float(np.median(cpus[name])):8.2f}  {rate}")
-
+        median, _, cpu_per_wall = results[name]
+        rate = f"{macs / (1e-3 * median) / 1e9:13.1f}" if macs else ""
+        print(f"  {name:<34s}{median:9.3f}  {cpu_per_wall:8.2f}  {rate}")
 
 SECTIONS = {"conv": conv_sections, "pool": pool_sections, "step": step_section, "rates": rates_section}
 
