@@ -41,8 +41,9 @@ def _cached(kernel) -> bool:
 
 
 def _numba_threads_started() -> bool:
+    """Whether numba's thread layer has started (a numba without this flag counts as started: no fork)."""
     from numba.np.ufunc import parallel
-    return bool(parallel._is_initialized)
+    return bool(getattr(parallel, "_is_initialized", True))
 
 
 def backward_kernels(dtype: str, uses: set) -> list:
@@ -81,7 +82,9 @@ def start(dtype: str, uses: set) -> int | None:
     if pid:
         return pid
     try:  # the child
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # a Ctrl-C or kill meant for the run ends the child too
+        # the run's handlers only note a signal; the child has nothing to save: a Ctrl-C at the terminal
+        # (sent to the whole process group) or a kill sent to the child ends it at once
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
