@@ -28,11 +28,11 @@ the environment shows what that costs.
 The "rates" section puts conv2's forward on one thread beside the core's sgemm rate (torch.mm on
 1024x1024 matrices): per-call times and useful multiply-adds per second (N*F*OH*OW*C*KH*KW, junk
 columns not counted), and the implementation oneDNN reports for torch's conv (``ONEDNN_VERBOSE``).
-The "split" section weighs the engine's way of running a kernel on two threads (Python threads,
-``tinygrad_edu/kernels/threads.py``) against numba's own parallel loops (``prange``, on OpenMP
-here, torch's runtime too): a memory-bound call (ReLU at the benchmark report's size) each way,
-then the engine's CNN training step with its conv and pool kernels split each way, in
-alternating blocks in this process, with what each ``prange`` wrapper costs to compile.
+The "split" section weighs the engine's two ways of running a kernel on two threads
+(``tinygrad_edu/kernels/threads.py``): numba's parallel loops (``prange``, on OpenMP here, torch's
+runtime too) and a pool of Python threads; a memory-bound call (ReLU at the benchmark report's
+size) each way, then the engine's CNN training step each way, in alternating blocks in this process
+(OpenMP's threads spin on into the pool's blocks for a while: run alone, the two differ more).
 """
 import argparse
 import os
@@ -295,98 +295,46 @@ def rates_section(rounds, rng):
         print(f"  {name:<34s}{median:9.3f}  {cpu_per_wall:8.2f}  {rate}")
 
 
-def _prange_runner(kernel):
-    """``kernel(start, stop, *args)`` over a call's pieces in a numba ``prange`` loop (OpenMP here):
-    a compiled loop that calls the kernel, so the kernel is compiled again inside it."""
-    @njit(parallel=True, nogil=True)
-    def run(bounds, *args):
-        for k in numba.prange(bounds.size - 1):
-            kernel(bounds[k], bounds[k + 1], *args)
-    return run
-
-
-@njit(parallel=True, nogil=True)
-def _relu_forward_prange(x, z):
-    for i in numba.prange(x.size):
-        z[i] = 0 if x[i] < 0 else x[i]
-
-
-@njit(parallel=True, nogil=True)
-def _relu_backward_prange(grad, z, g):
-    for i in numba.prange(z.size):
-        g[i] = 0 if z[i] <= 0 else grad[i]
-
-
 @njit(nogil=True, cache=True)
 def _relu_pieces(start, stop, x, z):
-    """ReLU over elements 4096*start .. 4096*stop - 1: ``threads.run_split``'s kind of kernel."""
-    xs, zs = x[4096 * start:4096 * stop], z[4096 * start:4096 * stop]
-    for i in range(xs.size):
-        zs[i] = 0 if xs[i] < 0 else xs[i]
+    """ReLU over elements 4096*start .. 4096*stop - 1, for the thread pool (``threads._split``)."""
+    relu._relu_forward_loop(x[4096 * start:4096 * stop], z[4096 * start:4096 * stop])
 
 
 def split_section(rounds, rng, batches=(16, 32, 64)):
-    """Thread pool against prange: a ReLU forward alone, then whole training steps."""
+    """numba's parallel loops against the thread pool: a ReLU forward alone, then whole training steps."""
     from .conftest import make_backend
     from .ratio import _block, _train
 
     x = rng.standard_normal(64 * 8 * 28 * 28, dtype=np.float32)
     z, xt = np.empty_like(x), torch.from_numpy(x)
     jobs = -(-x.size // 4096)
-    bounds = np.array([jobs * k // 8 for k in range(9)], np.int64)
-    runner = _prange_runner(_relu_pieces)
     report("relu (64,8,28,28) forward", measure({
         "torch": lambda: torch.relu(xt),
         "numba loop, one thread": lambda: relu._relu_forward_loop(x, z),
         "the loop on the thread pool": lambda: threads._split(_relu_pieces, jobs, 2, threads.PIECES_PER_THREAD,
                                                                (x, z)),
-        "the loop in prange": lambda: _relu_forward_prange(x, z),
-        "the pieces in a prange runner": lambda: runner(bounds, x, z)}, rounds))
+        "the loop in a parallel loop": lambda: relu._relu_forward_parallel(x, z)}, rounds))
 
-    shipped = threads.run_split
-    runners, compile_s = {}, {}
-
-    def prange_split(kernel, jobs, *args, pieces_per_thread=threads.PIECES_PER_THREAD):
-        if jobs <= 1:
-            return kernel(0, jobs, *args)
-        count = min(jobs, pieces_per_thread * numba.get_num_threads())
-        bounds = np.array([jobs * k // count for k in range(count + 1)], np.int64)
-        if kernel not in runners:
-            runners[kernel], start = _prange_runner(kernel), time.perf_counter()
-            runners[kernel](bounds, *args)
-            compile_s[kernel.__name__] = time.perf_counter() - start
-        runners[kernel](bounds, *args)
-
-    loops = relu._relu_forward_loop, relu._relu_backward_loop
-    modes = {"thread pool (shipped)": (shipped, loops),
-             "conv, pool in prange": (prange_split, loops),
-             "conv, pool, relu in prange": (prange_split, (_relu_forward_prange, _relu_backward_prange)),
-             "thread pool, relu in prange": (shipped, (_relu_forward_prange, _relu_backward_prange))}
-
-    def use(mode):
-        split, (relu._relu_forward_loop, relu._relu_backward_loop) = modes[mode]
-        conv.run_split = pool.run_split = split
-
+    modes = {"parallel loops": True, "thread pool": False}
     try:
         for batch in batches:
             step = _train("cnn", batch, False)(make_backend("edu"))
-            for mode in modes:  # compiles, and starts each way's threads
-                use(mode)
+            for on in modes.values():  # compiles, and starts each way's threads
+                threads.use_parallel_loops(on)
                 for _ in range(3):
                     step()
             reps, times = max(3, 320 // batch), {mode: [] for mode in modes}
             for _ in range(10 * rounds):
-                for mode in modes:
-                    use(mode)
+                for mode, on in modes.items():
+                    threads.use_parallel_loops(on)
                     times[mode].append(_block(step, reps))
-            base = np.median(times["thread pool (shipped)"])
+            base = np.median(times["thread pool"])
             print(f"\nCNN training step, batch {batch:<18d}{'median':>9s}  {'ratio':>6s}")
             for mode, ts in times.items():
                 print(f"  {mode:<34s}{1e3 * np.median(ts):9.3f}  {np.median(ts) / base:6.2f}")
     finally:
-        use("thread pool (shipped)")
-    print("\ncompiling a prange runner (the kernel inside it compiled again), s: "
-          + ", ".join(f"{name} {seconds:.2f}" for name, seconds in compile_s.items()))
+        threads.use_parallel_loops(None)
 
 
 SECTIONS = {"conv": conv_sections, "pool": pool_sections, "step": step_section, "rates": rates_section,

@@ -141,8 +141,8 @@ def test_conv2d_input_gradient_as_a_convolution_or_by_scatter(monkeypatch, strid
     OW = (7 + 2 * padding[1] - kernel[1]) // stride[1] + 1
     g = rng.uniform(-1, 1, (2, 4, OH, OW))
     calls = []
-    scatter_kernel = conv._input_grad_kernel
-    monkeypatch.setattr(conv, "_input_grad_kernel", lambda *args: calls.append(1) or scatter_kernel(*args))
+    for name in ("_input_grad_kernel", "_input_grad_runner"):  # on one thread, on the pool; in the parallel loop
+        monkeypatch.setattr(conv, name, lambda *args, run=getattr(conv, name): calls.append(1) or run(*args))
     dx = conv.conv2d_backward_numba(g, x, w, stride, padding, (True, False, False))[0]
     expected = torch_conv(x, w, None, g, stride, padding)[1]
     magnitude = torch_conv(np.abs(x), np.abs(w), None, np.abs(g), stride, padding)[1]
@@ -311,31 +311,47 @@ def test_environment_variable_selects_the_path_and_torch_is_never_imported():
 
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 7, 5), (5, 2, 9, 8)])
-def test_numba_kernels_give_the_same_bits_on_any_thread_count(shape):
-    """threads.run_split shares the images and channels out among numba's threads; each output
-    element is still made by one thread in one order, so the thread count changes no bit."""
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 3, 7, 5), (5, 2, 9, 8), (64, 2, 40, 40)])
+def test_numba_kernels_give_the_same_bits_on_any_thread_count(shape, dtype):
+    """threads.run_split shares the images and channels out among numba's threads, in numba's
+    parallel loops or on its thread pool; each output element is still made by one thread in one
+    order, so neither the thread count nor the way changes a bit. Each call runs three times: a
+    call site's first call is split, its second and third run whole and decide the rest."""
+    from tinygrad_edu.kernels import relu, threads
+
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba has one thread here")
     rng = np.random.default_rng(3)
-    x, w, b = rng.standard_normal(shape), rng.standard_normal((5, shape[1], 3, 2)), rng.standard_normal(5)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in (shape, (5, shape[1], 3, 2), 5))
 
     def run():
-        out = conv.conv2d_forward_numba(x, w, b, (2, 1), (1, 1))
-        pooled, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (1, 2), (1, 0))
-        return [out, *conv.conv2d_backward_numba(out, x, w, (2, 1), (1, 1)), pooled, argmax,
-                pool.max_pool2d_backward_numba(pooled, argmax, x.shape)]
+        results = []
+        for _ in range(3):
+            out = conv.conv2d_forward_numba(x, w, b, (2, 1), (1, 1))
+            same = conv.conv2d_forward_numba(x, w, b, (1, 1), (1, 2))  # dx by the forward kernel
+            pooled, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (1, 2), (1, 0))
+            z = relu.relu_forward_numba(x)  # the large shape: in the parallel loop
+            results += [out, *conv.conv2d_backward_numba(out, x, w, (2, 1), (1, 1)),
+                        *conv.conv2d_backward_numba(same, x, w, (1, 1), (1, 2)), pooled, argmax,
+                        pool.max_pool2d_backward_numba(pooled, argmax, x.shape), z, relu.relu_backward_numba(x, z)]
+        return results
 
     previous = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = run()
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many = run()
+        ways = []
+        for loops in (True, False):
+            threads.use_parallel_loops(loops)
+            ways.append(run())
     finally:
         numba.set_num_threads(previous)
-    for a, b in zip(one, many):
-        np.testing.assert_array_equal(a, b)
+        threads.use_parallel_loops(None)
+    for way in ways:
+        for a, b in zip(one, way):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_run_split_does_every_job_once_and_raises_a_pieces_error():

@@ -1,4 +1,5 @@
-"""``training.warm_up``: on an empty numba cache, a forked child compiles the backward pass's kernels.
+"""``training.warm_up``: on an empty numba cache, a forked child compiles the backward pass's kernels,
+then the parallel loops.
 
 Each test runs in a fresh process with a numba cache of its own (``NUMBA_CACHE_DIR``), empty at first,
 so the child really compiles and the process really loads what it wrote.
@@ -19,26 +20,35 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHILD_THEN_PARENT = """
 import os, numpy as np
 from tinygrad_edu.training import warm_up
-from tinygrad_edu.kernels import adam, conv, pool, relu
+from tinygrad_edu.kernels import adam, conv, pool, relu, threads
 kernels = [pool._max_unpool_kernel, relu._relu_backward_loop, conv._backward_kernel, adam._adam_kernel]
 uses = {"pool", "relu", "conv", "adam"}
-assert not any(warm_up._cached(k) for k in kernels), "the cache was not empty"
+loops = [loop for loop, _ in warm_up.parallel_loops("float32", uses)]
+assert len(loops) == 5 and not any(warm_up._cached(k) for k in kernels + loops), "the cache was not empty"
 pid = warm_up.start("float32", uses)
 assert pid, "no child started on an empty cache"
+assert not threads.parallel_loops(), "parallel loops before the child compiled them"
 _, status = os.waitpid(pid, 0)
 assert status == 0, status
-assert all(warm_up._cached(k) for k in kernels), "the child left a kernel out of the cache"
+assert all(warm_up._cached(k) for k in kernels + loops), "the child left a kernel out of the cache"
+assert threads.parallel_loops(), "the child has ended, the loops are still held back"
 assert warm_up.start("float32", uses) is None, "a child started although the cache holds the kernels"
-# the step's own calls, at its own sizes: each kernel must load from the cache, not compile again
+# the step's own calls, at its own sizes, in the parallel loops, then on the thread pool (which the
+# run uses until the loops are compiled): each kernel must load from the cache, not compile again
 rng = np.random.default_rng(0)
 x, w = rng.random((64, 8, 14, 14), dtype=np.float32), rng.random((32, 8, 3, 3), dtype=np.float32)
-conv.conv2d_backward_numba(rng.random((64, 32, 14, 14), dtype=np.float32), x, w, (1, 1), (1, 1))
-out, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))
-pool.max_pool2d_backward_numba(out, argmax, x.shape)
-relu.relu_backward_numba(x, x)
-p = rng.random((32, 72), dtype=np.float32)
-adam.adam_update_numba(p, p.copy(), p.copy(), p.copy(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 7, False)
-for k in kernels:
+for in_loops in (True, False):
+    threads.use_parallel_loops(in_loops)
+    conv.conv2d_forward_numba(x, w, rng.random(32, dtype=np.float32), (1, 1), (1, 1))
+    conv.conv2d_backward_numba(rng.random((64, 32, 14, 14), dtype=np.float32), x, w, (1, 1), (1, 1))
+    out, argmax = pool.max_pool2d_forward_numba(x, (2, 2), (2, 2), (0, 0))
+    pool.max_pool2d_backward_numba(out, argmax, x.shape)
+    relu.relu_forward_numba(x)
+    relu.relu_backward_numba(x, x)  # 100,352 values: in the parallel loop
+    relu.relu_backward_numba(out, out)  # 25,088: on one thread
+    p = rng.random((32, 72), dtype=np.float32)
+    adam.adam_update_numba(p, p.copy(), p.copy(), p.copy(), None, 1e-3, 0.9, 0.999, 1e-8, 0.0, 7, False)
+for k in kernels + loops:
     assert sum(k.stats.cache_hits.values()) >= 1 and not k.stats.cache_misses, (k, k.stats)
 print("ok")
 """
@@ -47,6 +57,33 @@ print("ok")
 def test_a_child_compiles_the_kernels_the_steps_own_calls_then_load(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
     run = subprocess.run([sys.executable, "-c", CHILD_THEN_PARENT], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]
+
+
+RUN_RETURNS_BEFORE_THE_LOOPS = """
+import time
+from tinygrad_edu.training import warm_up
+from tinygrad_edu.kernels import threads
+uses = {"pool", "relu", "conv"}
+loops = [loop for loop, _ in warm_up.parallel_loops("float32", uses)]
+pid = warm_up.start("float32", uses)
+warm_up.finish(pid, wait=True)  # the end of a run: waits for the backward kernels only
+assert pid in warm_up._phase_pipes, "the run waited for the parallel loops too"
+assert all(warm_up._cached(k) for k, _ in warm_up.backward_kernels("float32", uses))
+assert not threads.parallel_loops(), "parallel loops before the child compiled them"
+deadline = time.monotonic() + 120
+while not threads.parallel_loops():  # the gate reaps the child once it has ended
+    assert time.monotonic() < deadline, "the child never ended"
+    time.sleep(0.05)
+assert pid not in warm_up._phase_pipes and all(warm_up._cached(k) for k in loops)
+print("ok")
+"""
+
+
+def test_a_run_ends_without_waiting_for_the_parallel_loops_which_follow_once_compiled(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    run = subprocess.run([sys.executable, "-c", RUN_RETURNS_BEFORE_THE_LOOPS], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]
 

@@ -13,9 +13,10 @@ PyTorch's error for a wrong shape, dtype or option, so no loop runs on arrays th
 
 Average and adaptive pooling are numpy only: ``pool.avg_pool2d_forward`` and the like.
 
-Threads: the numba kernels are serial loops compiled with ``nogil``; ``threads.run_split`` runs
-them on a few Python threads at once, each on a share of the images or channels, and they call no
-BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``
+Threads: the numba kernels are serial loops over images or channels; ``threads.run_split`` runs a
+call's shares of them at once in numba's parallel loops (OpenMP), or on a few Python threads
+(``nogil``) where those loops are not compiled yet or not safe (a forked child); ReLU's loops
+likewise from 65,536 values up. They call no BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``
 at run time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS
 in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
 So ``_impl`` first calls ``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
@@ -25,7 +26,8 @@ about 0.4 s of numba's own set-up at the first; the CNN's eight kernels 2.5-3 s 
 in numba's cache next to these files, from which later processes load it (about 0.4 s for the
 first kernel, which sets up numba, then milliseconds each). Python's garbage collector is paused
 while numba compiles (``runtime.py``). A training run on an empty cache has a forked child compile
-the backward pass's kernels while it compiles the forward pass's (``training/warm_up.py``).
+the backward pass's kernels while it compiles the forward pass's, then the parallel loops, which
+compile their kernels again inside them (``training/warm_up.py``).
 """
 import os
 

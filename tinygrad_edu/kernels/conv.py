@@ -34,7 +34,7 @@ from collections import namedtuple
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import simd
@@ -486,6 +486,27 @@ def _input_grad_kernel(start, stop, g, w2, offsets, Wq, L, Fg, group_size, dplan
                         d[p] += w0 * g0[p]
 
 
+# each kernel's pieces in numba's parallel loop (``threads.run_split``'s ``runner``); each compiles its
+# kernel again inside it, so it is a function of its own, compiled only where the loops are used
+@njit(parallel=True, nogil=True, cache=True)
+def _forward_runner(bounds, planes, wt, offsets, bias, F, L, Wq, f0, out):
+    for k in prange(bounds.size - 1):
+        _forward_kernel(bounds[k], bounds[k + 1], planes, wt, offsets, bias, F, L, Wq, f0, out)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _backward_runner(bounds, g, planes, offsets, Wq, L, Fg, group_size, zero, dw_per_image, db_per_image):
+    for k in prange(bounds.size - 1):
+        _backward_kernel(bounds[k], bounds[k + 1], g, planes, offsets, Wq, L, Fg, group_size, zero, dw_per_image,
+                         db_per_image)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _input_grad_runner(bounds, g, w2, offsets, Wq, L, Fg, group_size, dplanes):
+    for k in prange(bounds.size - 1):
+        _input_grad_kernel(bounds[k], bounds[k + 1], g, w2, offsets, Wq, L, Fg, group_size, dplanes)
+
+
 def _use_twin(x, w, grad_out=None) -> bool:
     """Cases the planes do not cover, left to the numpy twin: empty arrays (N = 0, C = 0, ...), and in
     the backward pass non-finite x or w (the junk columns multiply zero gradients by real inputs
@@ -513,7 +534,7 @@ def conv2d_forward_numba(x, w, b, stride, padding, dilation=(1, 1), groups=1):
         bias8 = np.zeros(8 * blocks, x.dtype)
         bias8[:Fg] = bias[fs]
         run_split(_forward_kernel, N * blocks, planes, wt, geo.offsets + k * geo.group_size, bias8, Fg, geo.L,
-                  geo.Wq, fs.start, out)
+                  geo.Wq, fs.start, out, runner=_forward_runner)
     return out
 
 
@@ -552,14 +573,14 @@ def conv2d_backward_numba(grad_out, x, w, stride, padding, needs=(True, True, Tr
         if dx is None:
             dplanes = np.empty((N, geo.row), x.dtype)
             run_split(_input_grad_kernel, N, g, _flat_weights(w), geo.offsets, geo.Wq, geo.L, F // groups,
-                      geo.group_size, dplanes)
+                      geo.group_size, dplanes, runner=_input_grad_runner)
             dx = _from_planes(dplanes, x.shape, stride, padding, geo)
     if needs[1] or needs[2]:
         planes = _to_planes(x, stride, padding, geo) if needs[1] else np.empty((0, 0), x.dtype)
         dw_per_image = np.empty((N, F, geo.offsets.size) if needs[1] else (0, 0, 0), x.dtype)
         db_per_image = np.empty((N, F), x.dtype)
         run_split(_backward_kernel, N, g, planes, geo.offsets, geo.Wq, geo.L, F // groups, geo.group_size,
-                  x.dtype.type(0), dw_per_image, db_per_image)
+                  x.dtype.type(0), dw_per_image, db_per_image, runner=_backward_runner)
         if needs[1]:
             dw_ = dw_per_image[..., :w[0].size].sum(axis=0).reshape(w.shape)
         if needs[2]:

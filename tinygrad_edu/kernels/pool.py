@@ -37,7 +37,7 @@ Every entry point first calls its ``check_*`` function, the one place where shap
 options are checked, so no call reaches a loop with arrays that disagree.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .conv import _FLOATS, _INTS, _check_array, _check_ints, dtype_name
 from .threads import run_split
@@ -251,6 +251,13 @@ def _max_pool_kernel(start, stop, x, W, taps, KH, KW, sh, sw, ph, pw, dh, dw, ou
                 argmax[q, oh, ow] = best_at
 
 
+@njit(parallel=True, nogil=True, cache=True)
+def _max_pool_runner(bounds, x, W, taps, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax):
+    """_max_pool_kernel's pieces in numba's parallel loop (``threads.run_split``'s ``runner``)."""
+    for k in prange(bounds.size - 1):
+        _max_pool_kernel(bounds[k], bounds[k + 1], x, W, taps, KH, KW, sh, sw, ph, pw, dh, dw, out, argmax)
+
+
 @njit(nogil=True, cache=True)
 def _max_unpool_kernel(grad, argmax, dx):
     """dx[q] = 0, then dx[q, argmax[q, k]] += grad[q, k], plane by plane; grad and argmax (P, OH*OW),
@@ -273,7 +280,7 @@ def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation=(1, 1), c
     (KH, KW), (dh, dw) = kernel_size, dilation
     taps = (np.arange(KH, dtype=np.int64)[:, None] * (dh * W) + np.arange(KW, dtype=np.int64) * dw).ravel()
     run_split(_max_pool_kernel, N * C, np.ascontiguousarray(x).reshape(N * C, H * W), W, taps, *kernel_size,
-              *stride, *padding, *dilation, out, argmax)
+              *stride, *padding, *dilation, out, argmax, runner=_max_pool_runner)
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 

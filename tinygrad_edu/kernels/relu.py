@@ -7,9 +7,18 @@ passes and two temporaries). Each numba loop makes one pass.
 Rules, PyTorch's CPU kernel's: z = 0 where x < 0, else x (so -0.0 and NaN pass through);
 dL/dx = 0 where z <= 0, else dL/dz (so a NaN z passes its gradient, a NaN gradient at z <= 0 is
 dropped). Arrays are C-contiguous float32/float64 of one shape; other dtypes take the numpy twin.
+From ``PARALLEL_MIN`` values up, each loop runs as a parallel loop on numba's threads where
+``threads.parallel_loops()`` allows: 0.4 M values 39 -> 25 us on two threads; under 40,000 values the
+loop's start costs more than it saves.
 """
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from . import threads
+
+PARALLEL_MIN = 1 << 16  # from this many values up, both loops run in numba's parallel loops
+_PIECES = 8  # numba shares them out among its threads
 
 
 def relu_forward_numpy(x: np.ndarray) -> np.ndarray:
@@ -36,10 +45,30 @@ def _relu_backward_loop(grad, z, g):
         g[i] = 0 if z[i] <= 0 else grad[i]
 
 
+@njit(parallel=True, nogil=True, cache=True)
+def _relu_forward_parallel(x, z):
+    """_relu_forward_loop on _PIECES equal shares of the values at once."""
+    for k in prange(_PIECES):
+        a, b = k * x.size // _PIECES, (k + 1) * x.size // _PIECES
+        _relu_forward_loop(x[a:b], z[a:b])
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _relu_backward_parallel(grad, z, g):
+    """_relu_backward_loop on _PIECES equal shares of the values at once."""
+    for k in prange(_PIECES):
+        a, b = k * z.size // _PIECES, (k + 1) * z.size // _PIECES
+        _relu_backward_loop(grad[a:b], z[a:b], g[a:b])
+
+
+def _in_parallel(size: int) -> bool:
+    return size >= PARALLEL_MIN and numba.get_num_threads() > 1 and threads.parallel_loops()
+
+
 def relu_forward_numba(x: np.ndarray) -> np.ndarray:
     x = x.astype(x.dtype, order="C", copy=False)  # a view of other strides is copied once
     z = np.empty_like(x)
-    _relu_forward_loop(x.reshape(-1), z.reshape(-1))
+    (_relu_forward_parallel if _in_parallel(x.size) else _relu_forward_loop)(x.reshape(-1), z.reshape(-1))
     return z
 
 
@@ -54,5 +83,5 @@ def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
     else:  # a broadcast gradient (sum's backward) or other strides: into g once, then masked in place
         np.copyto(g, grad)
         grad = g.reshape(-1)
-    _relu_backward_loop(grad, z.reshape(-1), g.reshape(-1))
+    (_relu_backward_parallel if _in_parallel(z.size) else _relu_backward_loop)(grad, z.reshape(-1), g.reshape(-1))
     return g

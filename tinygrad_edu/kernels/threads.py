@@ -1,13 +1,27 @@
-"""Run a compiled kernel over a range of jobs on numba's thread count, from Python threads.
+"""Run a compiled kernel over a range of jobs on numba's thread count: in numba's parallel loops, or
+on a pool of Python threads.
 
-The numba kernels are serial loops over a range of jobs, ``kernel(start, stop, *args)``, compiled
-with ``nogil=True``, so several Python threads can run them at once. numba's ``parallel=True``
-(``prange``) did the same, but its compiler passes cost about 0.8 s per kernel on a cold cache,
-over half of the CNN's first start.
+The numba kernels are serial loops over a range of jobs, ``kernel(start, stop, *args)``. A call
+is cut into a few pieces per thread, and ``run_split`` runs them one of two ways; each job is done
+by one thread in one order either way, so the way and the thread count change no bit.
 
-The jobs are cut into a few pieces per thread, and each thread takes the next piece when it is
-free. On a machine busy with other work a thread may wait a whole time slice before it starts:
-the others then take its pieces, instead of waiting for it as a fixed split would.
+**numba's parallel loops** (the default). Each kernel has a "runner", a ``prange`` loop over the
+pieces compiled with ``parallel=True`` (``conv._forward_runner`` and the like). numba runs it on its
+threading layer, OpenMP here (torch's too), whose threads spin for a while after each loop and
+need no GIL: a split costs microseconds (ReLU's forward at the benchmark's size: 41 us on one
+thread, 32 in a loop, 151 on the pool). The CNN's training step took 0.89-0.92x the pool's time
+(``python -m benchmarks.conv_candidates --sections split``). Their costs: a runner compiles its
+kernel again inside it, 1.2-1.3 s apiece on a cold cache, so a training run on an empty cache has
+its warm-up child compile them (``training/warm_up.py``) and splits on the pool until that child
+has ended (``defer_parallel_loops``); and numba's OpenMP pool ends a forked child that starts a
+loop after its parent ran one, so a forked child (a DataLoader worker) always uses the pool.
+``TINYGRAD_EDU_PARALLEL_LOOPS=0`` keeps a whole run on the pool, ``=1`` on the loops.
+
+**The thread pool.** The kernels are compiled with ``nogil=True``, so several Python threads can run
+them at once. Each thread takes the next piece when it is free: on a machine busy with other work
+a thread may wait a whole time slice before it starts, and the others then take its pieces.
+Handing work to a pool thread wakes it and passes the GIL between the two, each a wake-up of a
+sleeping vCPU on this VM: 0.1-0.3 ms per call.
 
 The helpers never run on the CPU the calling thread is on (Linux): before each call, if the
 caller has moved to another CPU since the last one, every helper's CPU affinity becomes the
@@ -17,16 +31,17 @@ took turns on one core and every parallel kernel ran at one core's speed for the
 (a CNN training step 6.0 -> 8.9 ms in blocks of 5 steps after 0.15 s of sleep; 6.0 ms with the
 helpers kept off the caller's CPU). The caller itself is never pinned.
 
-Splitting is not always faster: waking a helper, handing each piece to the kernel and moving the
-data to the other core's cache cost 0.1-0.3 ms here, more than a small call's whole work (at batch
-8, conv1's forward took 43 us on one thread and 138 us on two; conv2's took 149 and 203 us; at
-batch 64, 1297 and 905 us). So each call site (the kernel, its job count and its arrays' shapes)
-runs on the caller's thread alone at its second and third calls (the first may compile), and is
-split from then on only if the faster of those took at least ``SPLIT_MIN_SECONDS``. A rule per
-call site, not a race between the two ways at each site: with every site timed both ways and the
-faster kept, the CNN's step at batch 64 was 8% slower than splitting everything, although each
-site's choice was right on its own (a helper left idle for longer wakes up later). Either way each
-job is done by one thread in one order, so the choice changes no bit.
+A parallel loop gains from the smallest calls (work of 7 us took 5 on two threads), so every call
+of two jobs or more is split there. On the pool, splitting is not always faster: waking a helper,
+handing each piece to the kernel and moving the data to the other core's cache cost 0.1-0.3 ms
+here, more than a small call's whole work (at batch 8, conv1's forward took 43 us on one thread
+and 138 us on two; conv2's took 149 and 203 us; at batch 64, 1297 and 905 us). So on the pool each
+call site (the kernel, its job count and its arrays' shapes) runs on the caller's thread alone at
+its second and third calls (the first may compile), and is split from then on only if the faster
+of those took at least ``SPLIT_MIN_SECONDS``. A rule per call site, not a race between the two ways
+at each site: with every site timed both ways and the faster kept, the CNN's step at batch 64 was
+8% slower than splitting everything, although each site's choice was right on its own (a helper
+left idle for longer wakes up later).
 
 The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``.
 """
@@ -37,6 +52,7 @@ import threading
 import time
 
 import numba
+import numpy as np
 
 from ..runtime import KERNEL_THREADS
 
@@ -48,6 +64,19 @@ _whole_times: dict = {}  # call site -> its calls' seconds on the caller's threa
 _pool = None
 _helper_ids: list = []  # the pool's threads' native ids, as sched_setaffinity takes them
 _helpers_avoid = None  # the CPU the helpers' affinity leaves out (None: not set yet)
+_forked = False  # this process is a forked child (of a process that may have used OpenMP)
+_LOOPS_ENV = "TINYGRAD_EDU_PARALLEL_LOOPS"
+
+
+def _loops_knob():
+    raw = os.environ.get(_LOOPS_ENV, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"{_LOOPS_ENV} must be 1 (numba's parallel loops) or 0 (the thread pool), not {raw!r}")
+    return None if raw == "" else raw == "1"
+
+
+_loops_choice = _loops_knob()  # parallel_loops(): None decides by the rules, True / False overrides them
+_loops_gate = None  # a callable: until it returns True, no parallel loops (the warm-up child compiles them)
 
 
 def _current_cpu_function():
@@ -65,9 +94,10 @@ _CPUS = frozenset(os.sched_getaffinity(0)) if _current_cpu else frozenset()  # t
 
 
 def _forget_pool() -> None:
-    """A forked child has none of its parent's threads: it makes its own pool when it needs one."""
-    global _pool, _helpers_avoid
-    _pool, _helpers_avoid = None, None
+    """A forked child has none of its parent's threads: it makes its own pool when it needs one, and
+    never runs numba's parallel loops (numba's OpenMP pool ends a forked child that starts one)."""
+    global _pool, _helpers_avoid, _forked
+    _pool, _helpers_avoid, _forked = None, None, True
     _helper_ids.clear()
 
 
@@ -141,20 +171,53 @@ class _Pieces:
             raise self.error
 
 
-def run_split(kernel, jobs: int, *args, pieces_per_thread: int = PIECES_PER_THREAD) -> None:
-    """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads,
-    or in one call on the caller's thread where this call site took under SPLIT_MIN_SECONDS there
-    (its 2nd and 3rd calls run so, timed; see the module's docstring).
+def parallel_loops() -> bool:
+    """Whether split calls run in numba's parallel loops (``runner``) now: not in a forked child, not
+    while ``defer_parallel_loops``'s gate is closed, and not where ``use_parallel_loops(False)``."""
+    global _loops_gate
+    if _loops_choice is not None:
+        return _loops_choice
+    if _forked:
+        return False
+    if _loops_gate is not None:
+        if not _loops_gate():
+            return False
+        _loops_gate = None
+    return True
 
-    The caller's thread works too; a thread that has not started by the time the pieces are gone
-    finds nothing to do. The kernel must write disjoint parts of its outputs for disjoint job
-    ranges; each job is done by one thread, so the result does not depend on the thread count.
+
+def use_parallel_loops(on) -> None:
+    """True or False: every split call runs in numba's parallel loops, or on the thread pool; None: the rules."""
+    global _loops_choice
+    _loops_choice = on
+
+
+def defer_parallel_loops(gate) -> None:
+    """Split calls use the thread pool until ``gate()`` returns True (asked at each call until it does)."""
+    global _loops_gate
+    _loops_gate = gate
+
+
+def run_split(kernel, jobs: int, *args, runner=None, pieces_per_thread: int = PIECES_PER_THREAD) -> None:
+    """kernel(start, stop, *args) over pieces [start, stop) that cover range(jobs), on numba's threads:
+    ``runner(bounds, *args)``, the kernel's parallel loop over the pieces bounds[k]..bounds[k + 1],
+    where ``parallel_loops()`` allows it, else the thread pool (a kernel without a runner: always).
+    On the pool, in one call on the caller's thread instead where this call site took under
+    SPLIT_MIN_SECONDS there: its 2nd and 3rd calls run so, timed (see the module's docstring).
+
+    On the pool the caller's thread works too; a thread that has not started by the time the pieces
+    are gone finds nothing to do. The kernel must write disjoint parts of its outputs for disjoint
+    job ranges; each job is done by one thread, so the result does not depend on the thread count.
     ``pieces_per_thread``: fewer, larger pieces for work that is cheaper in one large call (a BLAS
     product's columns).
     """
     threads = 1 if jobs <= 1 else min(numba.get_num_threads(), jobs)  # (one job: numba's threads not started)
     if threads == 1:
         kernel(0, jobs, *args)
+        return
+    if runner is not None and parallel_loops():
+        count = min(jobs, pieces_per_thread * threads)
+        runner(np.arange(count + 1, dtype=np.int64) * jobs // count, *args)
         return
     site = (kernel, jobs, threads, pieces_per_thread) + tuple(getattr(a, "shape", None) for a in args)
     times = _whole_times.get(site)

@@ -10,27 +10,37 @@ cache, and they load in milliseconds; where it has not, this process compiles th
 would have without the child. The child computes nothing the run uses, so the run's numbers do
 not depend on it.
 
+Then the child compiles the parallel loops the step will use (``threads.parallel_loops``: each
+compiles its kernel again inside it, 1.2-1.3 s apiece, too much for a first step), niced, so that
+the run keeps the cores. Until the child has ended, this process splits its calls on the thread
+pool instead (``threads.defer_parallel_loops``), and the same bits come out either way. At the end
+of the run this process waits for the child's first part, at most ``WAIT_SECONDS`` (past that it
+ends the child), not for the loops: the child compiles those on after the run has returned, alone,
+and the next run loads them from the cache.
+
 Only where it is safe and useful: Linux (``os.fork``), the engine's numba kernels, a cache that
 does not hold these kernels yet, and a process with no other Python thread and numba's thread layer
 not started (a forked child has only the forking thread: a lock another thread held stays held in
-it). The child's calls are single jobs, which start no threads; its standard streams go to
-/dev/null, and it exits with ``os._exit`` (no cleanup of this process's state runs twice). At the
-end of the run this process waits for it, at most ``WAIT_SECONDS``, then ends it.
+it). The child's standard streams go to /dev/null, and it exits with ``os._exit`` (no cleanup of
+this process's state runs twice).
 """
 from __future__ import annotations
 
 import os
+import select
 import signal
 import sys
 import threading
 import time
 
+import numba
 import numpy as np
 
 from .. import kernels
-from ..kernels import adam, conv, pool, relu
+from ..kernels import adam, conv, pool, relu, threads
 
 WAIT_SECONDS = 30.0
+_phase_pipes: dict = {}  # child pid -> the read end of the pipe on which it says "the backward kernels are cached"
 
 
 def _cached(kernel) -> bool:
@@ -70,44 +80,101 @@ def backward_kernels(dtype: str, uses: set) -> list:
     return calls
 
 
+def parallel_loops(dtype: str, uses: set) -> list:
+    """The parallel loops (``threads.parallel_loops``) a training step runs, each with a call that
+    compiles it through the step's own code path, on two jobs: the forward pass's first, as the
+    step meets them, the weight gradient's last."""
+    dt = np.dtype(dtype)
+    x, calls = np.zeros((2, 1, 3, 3), dt), []
+    if "conv" in uses:
+        calls.append((conv._forward_runner, lambda: conv.conv2d_forward_numba(x, x[:1], None, (1, 1), (1, 1))))
+    if "pool" in uses:
+        planes = np.zeros((1, 2, 2, 2), dt)
+        calls.append((pool._max_pool_runner, lambda: pool.max_pool2d_forward_numba(planes, (2, 2), (2, 2), (0, 0))))
+    if "relu" in uses:
+        z = np.zeros(relu.PARALLEL_MIN, dt)
+        calls.append((relu._relu_forward_parallel, lambda: relu.relu_forward_numba(z)))
+        calls.append((relu._relu_backward_parallel, lambda: relu.relu_backward_numba(z, z)))
+    if "conv" in uses:
+        calls.append((conv._backward_runner, lambda: conv.conv2d_backward_numba(x, x, x[:1], (1, 1), (1, 1),
+                                                                                (False, True, True))))
+    return calls
+
+
 def start(dtype: str, uses: set) -> int | None:
-    """Fork a child compiling the backward pass's kernels (``backward_kernels``) into numba's cache;
-    its process id, or None where no child is started (see the module's docstring)."""
+    """Fork a child compiling the backward pass's kernels (``backward_kernels``), then the parallel
+    loops (``parallel_loops``), into numba's cache; its process id, or None where no child is started
+    (see the module's docstring). Until a child that compiles loops has ended, split calls use the
+    thread pool (``threads.defer_parallel_loops``)."""
+    for pid in list(_phase_pipes):  # an earlier run's child, left compiling its loops: reaped if it has ended
+        _ended(pid)
     if not hasattr(os, "fork") or sys.platform != "linux" or kernels.current() != "numba":
         return None
     calls = [call for kernel, call in backward_kernels(dtype, uses) if not _cached(kernel)]
-    if not calls or threading.active_count() > 1 or _numba_threads_started():
+    loops = []
+    if numba.config.NUMBA_NUM_THREADS > 1 and threads.parallel_loops():
+        loops = [call for loop, call in parallel_loops(dtype, uses) if not _cached(loop)]
+    if not (calls or loops) or threading.active_count() > 1 or _numba_threads_started():
         return None
+    read, write = os.pipe()
     pid = os.fork()
     if pid:
+        os.close(write)
+        _phase_pipes[pid] = read
+        if loops:
+            threads.defer_parallel_loops(lambda: _ended(pid))
         return pid
     try:  # the child
         # the run's handlers only note a signal; the child has nothing to save: a Ctrl-C at the terminal
         # (sent to the whole process group) or a kill sent to the child ends it at once
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+        os.close(read)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         for call in calls:
             call()
+        os.write(write, b".")
+        if loops:  # the run no longer waits for this part: it yields the cores to the run
+            os.nice(10)
+            threads.use_parallel_loops(True)  # (a forked child would otherwise keep to the thread pool)
+            for call in loops:
+                call()
         os._exit(0)
     except BaseException:
         os._exit(1)
 
 
+def _ended(pid: int) -> bool:
+    """Whether the child has ended; reaped if so."""
+    try:
+        if not os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+    except ChildProcessError:
+        pass
+    read = _phase_pipes.pop(pid, None)
+    if read is not None:
+        os.close(read)
+    return True
+
+
 def finish(pid: int | None, wait: bool) -> None:
-    """Reap the child: ``wait``, until it has ended (past WAIT_SECONDS it is killed); else only if it has."""
+    """Reap the child: ``wait``, until it has ended or has put the backward pass's kernels in the cache
+    (it then compiles the parallel loops on, alone, and is reaped when it ends: by ``start``, the
+    loops' gate or, once this process has exited, the system); past WAIT_SECONDS it is killed.
+    Without ``wait``: reaped only if it has ended."""
     if pid is None:
         return
     deadline = time.monotonic() + (WAIT_SECONDS if wait else 0.0)
-    try:
-        while not os.waitpid(pid, os.WNOHANG)[0]:
-            if time.monotonic() >= deadline:
-                if wait:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                return
-            time.sleep(0.01)
-    except ChildProcessError:
-        pass
+    while not _ended(pid):
+        read = _phase_pipes.get(pid)
+        if wait and read is not None and select.select([read], [], [], 0)[0]:
+            return
+        if time.monotonic() >= deadline:
+            if wait:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                _ended(pid)
+            return
+        time.sleep(0.01)

@@ -1,0 +1,53 @@
+"""numba's parallel loops (``kernels/threads.py``: ``parallel_loops``), each case in a fresh process.
+
+numba's OpenMP pool ends a forked child that starts a parallel region after its parent has used
+one, so a forked child (a DataLoader worker, say) splits its calls on the thread pool instead; the
+environment variable ``TINYGRAD_EDU_PARALLEL_LOOPS`` chooses the way for a whole run.
+"""
+import os
+import subprocess
+import sys
+
+import numba
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _python(script: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, **env), capture_output=True,
+                          text=True, timeout=300)
+
+
+FORK_AFTER_LOOPS = """
+import os, numpy as np
+from tinygrad_edu.kernels import conv, relu, threads
+x, w = np.random.default_rng(0).random((64, 8, 12, 12)), np.random.default_rng(1).random((8, 8, 3, 3))
+def results():
+    return [conv.conv2d_forward_numba(x, w, None, (1, 1), (1, 1)), relu.relu_forward_numba(x - 0.5)]
+assert threads.parallel_loops()
+parent = results()  # the parent's OpenMP pool has run (73,728 values: ReLU too)
+pid = os.fork()
+if pid == 0:
+    ok = not threads.parallel_loops() and all(np.array_equal(a, b) for a, b in zip(results(), parent))
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or numba.config.NUMBA_NUM_THREADS < 2,
+                    reason="needs fork and two numba threads")
+def test_a_forked_child_splits_on_the_thread_pool_and_lives():
+    run = _python(FORK_AFTER_LOOPS)
+    assert run.returncode == 0 and run.stdout.split() == ["0"], run.stdout + run.stderr[-3000:]
+
+
+def test_the_environment_variable_chooses_the_way():
+    script = "from tinygrad_edu.kernels import threads; print(threads.parallel_loops())"
+    assert _python(script, TINYGRAD_EDU_PARALLEL_LOOPS="0").stdout.split() == ["False"]
+    assert _python(script, TINYGRAD_EDU_PARALLEL_LOOPS="1").stdout.split() == ["True"]
+    bad = _python(script, TINYGRAD_EDU_PARALLEL_LOOPS="yes")
+    assert bad.returncode != 0
+    assert "TINYGRAD_EDU_PARALLEL_LOOPS must be 1 (numba's parallel loops) or 0 (the thread pool), not 'yes'" \
+        in bad.stderr
