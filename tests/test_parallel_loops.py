@@ -51,3 +51,31 @@ def test_the_environment_variable_chooses_the_way():
     assert bad.returncode != 0
     assert "TINYGRAD_EDU_PARALLEL_LOOPS must be 1 (numba's parallel loops) or 0 (the thread pool), not 'yes'" \
         in bad.stderr
+
+
+RELU_BESIDE_BLAS = """
+import numpy as np
+from tinygrad_edu import kernels, runtime
+from tinygrad_edu.kernels import relu
+if not runtime._blas:
+    print("no OpenBLAS with workers to watch"); raise SystemExit
+calls, loop = [], relu._relu_forward_parallel
+relu._relu_forward_parallel = lambda x, z: calls.append(1) or loop(x, z)
+x = np.random.default_rng(0).standard_normal(1 << 17).astype(np.float32)
+a = np.ones((512, 512))
+a @ a  # BLAS on its threads: its workers are up
+print(runtime.blas_workers_up(), np.array_equal(relu.relu_forward_numba(x), np.maximum(x, 0)), len(calls))
+kernels.conv2d_forward(np.ones((2, 1, 4, 4)), np.ones((1, 1, 3, 3)), None, (1, 1), (0, 0))  # stops them
+print(runtime.blas_workers_up(), np.array_equal(relu.relu_forward_numba(x), np.maximum(x, 0)), len(calls))
+"""
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2 or (os.cpu_count() or 1) < 2, reason="needs two cores")
+def test_relu_keeps_to_one_thread_while_blas_workers_are_up():
+    """An MLP's ReLUs run between matmuls on every core: beside OpenBLAS's spinning workers a parallel
+    loop made its inference 5x slower. After a conv has stopped them (a CNN), ReLU's loop runs in parallel."""
+    run = _python(RELU_BESIDE_BLAS)
+    if run.stdout.startswith("no OpenBLAS"):
+        pytest.skip(run.stdout.strip())
+    assert run.returncode == 0 and run.stdout.split() == ["True", "True", "0", "False", "True", "1"], \
+        run.stdout + run.stderr[-3000:]

@@ -114,6 +114,12 @@ def before_parallel_kernel() -> None:
             stop()
 
 
+def blas_workers_up() -> bool:
+    """Whether an OpenBLAS's worker threads are up (started by a product on several threads, not
+    stopped since by ``before_parallel_kernel``): spinning, or soon to spin at the next product."""
+    return any(started.value for _, started, _ in _blas)
+
+
 def before_blas() -> None:
     """A matmul is about to run: BLAS gets its threads back after enough matmuls without a kernel."""
     global _matmuls_since_kernel
