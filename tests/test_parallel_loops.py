@@ -79,3 +79,22 @@ def test_relu_keeps_to_one_thread_while_blas_workers_are_up():
         pytest.skip(run.stdout.strip())
     assert run.returncode == 0 and run.stdout.split() == ["True", "True", "0", "False", "True", "1"], \
         run.stdout + run.stderr[-3000:]
+
+
+LOOP_THREADS_OFF_THE_CALLER = """
+import os, numpy as np
+from tinygrad_edu.kernels import conv, threads
+conv.conv2d_forward_numba(np.ones((64, 4, 12, 12)), np.ones((8, 4, 3, 3)), None, (1, 1), (1, 1))
+others = threads._loop_threads
+print(len(others) >= 1, all(threads._loops_avoid not in os.sched_getaffinity(t) for t in others),
+      threads._loops_avoid in os.sched_getaffinity(0))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2
+                    or numba.config.NUMBA_NUM_THREADS < 2, reason="needs Linux and two CPUs")
+def test_the_loops_threads_keep_off_the_callers_cpu():
+    """A loop thread on the caller's CPU makes every loop wait out the caller's time slice (8 ms for a
+    30 us ReLU): before a loop, numba's loop threads get every CPU but the caller's; the caller none less."""
+    run = _python(LOOP_THREADS_OFF_THE_CALLER)
+    assert run.returncode == 0 and run.stdout.split() == ["True", "True", "True"], run.stdout + run.stderr[-3000:]

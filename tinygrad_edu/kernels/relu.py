@@ -68,8 +68,10 @@ def _in_parallel(size: int) -> bool:
     theirs take turns on the cores: an MLP's inference at batch 1000 took 5x torch's time, against
     0.87x. Its ReLUs are a few percent of it, so they stay on one thread rather than take BLAS's
     threads away as a conv does (``runtime.before_parallel_kernel``)."""
-    return (size >= PARALLEL_MIN and numba.get_num_threads() > 1 and not runtime.blas_workers_up()
-            and threads.parallel_loops())
+    if size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up() or not threads.parallel_loops():
+        return False
+    threads.keep_loops_off_the_callers_cpu()
+    return True
 
 
 def relu_forward_numba(x: np.ndarray) -> np.ndarray:

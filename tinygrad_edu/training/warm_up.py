@@ -114,6 +114,8 @@ def start(dtype: str, uses: set) -> int | None:
     loops = []
     if numba.config.NUMBA_NUM_THREADS > 1 and threads.parallel_loops():
         loops = [call for loop, call in parallel_loops(dtype, uses) if not _cached(loop)]
+        if loops or not _cached(threads._loop_thread_ids):
+            loops.append(threads.keep_loops_off_the_callers_cpu)
     if not (calls or loops) or threading.active_count() > 1 or _numba_threads_started():
         return None
     read, write = os.pipe()
