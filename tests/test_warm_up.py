@@ -54,11 +54,16 @@ print("ok")
 """
 
 
-def test_a_child_compiles_the_kernels_the_steps_own_calls_then_load(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
-    run = subprocess.run([sys.executable, "-c", CHILD_THEN_PARENT], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
+def _says_ok(script: str, cache) -> None:
+    """Run ``script`` in a fresh process with this numba cache; it must print "ok"."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
     assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]
+
+
+def test_a_child_compiles_the_kernels_the_steps_own_calls_then_load(tmp_path):
+    _says_ok(CHILD_THEN_PARENT, tmp_path / "numba")
 
 
 RUN_RETURNS_BEFORE_THE_LOOPS = """
@@ -82,10 +87,7 @@ print("ok")
 
 
 def test_a_run_ends_without_waiting_for_the_parallel_loops_which_follow_once_compiled(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
-    run = subprocess.run([sys.executable, "-c", RUN_RETURNS_BEFORE_THE_LOOPS], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]
+    _says_ok(RUN_RETURNS_BEFORE_THE_LOOPS, tmp_path / "numba")
 
 
 def test_a_first_run_gives_the_numbers_a_warm_run_gives(tmp_path):
