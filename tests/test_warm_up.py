@@ -23,7 +23,7 @@ from tinygrad_edu.training import warm_up
 from tinygrad_edu.kernels import adam, conv, pool, relu, threads
 kernels = [pool._max_unpool_kernel, relu._relu_backward_loop, conv._backward_kernel, adam._adam_kernel]
 uses = {"pool", "relu", "conv", "adam"}
-loops = [loop for loop, _ in warm_up.parallel_loops("float32", uses)]
+loops = [loop for loop, _ in warm_up.parallel_loop_runners("float32", uses)]
 assert len(loops) == 5 and not any(warm_up._cached(k) for k in kernels + loops), "the cache was not empty"
 pid = warm_up.start("float32", uses)
 assert pid, "no child started on an empty cache"
@@ -71,7 +71,7 @@ import time
 from tinygrad_edu.training import warm_up
 from tinygrad_edu.kernels import threads
 uses = {"pool", "relu", "conv"}
-loops = [loop for loop, _ in warm_up.parallel_loops("float32", uses)]
+loops = [loop for loop, _ in warm_up.parallel_loop_runners("float32", uses)]
 pid = warm_up.start("float32", uses)
 warm_up.finish(pid, wait=True)  # the end of a run: waits for the backward kernels only
 assert pid in warm_up._phase_pipes, "the run waited for the parallel loops too"

@@ -16,10 +16,11 @@ Average and adaptive pooling are numpy only: ``pool.avg_pool2d_forward`` and the
 Threads: the numba kernels are serial loops over images or channels; ``threads.run_split`` runs a
 call's shares of them at once in numba's parallel loops (OpenMP), or on a few Python threads
 (``nogil``) where those loops are not compiled yet or not safe (a forked child); ReLU's loops
-likewise from 65,536 values up. They call no BLAS. The thread count is numba's: ``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)``
-at run time (1 is the robust choice on a machine busy with other work). A multi-threaded OpenBLAS
-in the same process fights them for the cores: its threads keep spinning for ~0.1 s after each call.
-So ``_impl`` first calls ``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
+likewise from 65,536 values up. They call no BLAS. The thread count is numba's:
+``NUMBA_NUM_THREADS`` at start-up or ``numba.set_num_threads(n)`` at run time (1 is the robust
+choice on a machine busy with other work). A multi-threaded OpenBLAS in the same process fights them
+for the cores: its threads keep spinning for ~0.1 s after each call. So ``_impl`` first calls
+``runtime.before_parallel_kernel``: BLAS to one thread, its workers stopped.
 
 Each kernel has one compiled version per dtype, made at its first call (0.06-1.3 s of CPU each, after
 about 0.4 s of numba's own set-up at the first; the CNN's eight kernels 2.5-3 s in all) and saved

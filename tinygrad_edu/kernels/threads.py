@@ -24,14 +24,14 @@ Handing work to a pool thread wakes it and passes the GIL between the two, each 
 sleeping vCPU on this VM: 0.1-0.3 ms per call.
 
 The helpers, and numba's loop threads alike (``keep_loops_off_the_callers_cpu``), never run on the
-CPU the calling thread is on (Linux): before each call, if the caller has moved to another CPU
-since the last one, every helper's CPU affinity becomes the process's CPUs but that one. Left to itself, the scheduler put a helper woken by the caller on
-the caller's own CPU after the process had slept for a while (~0.1 s), and kept it there: the two
-took turns on one core and every parallel kernel ran at one core's speed for the next ~50 ms
-(a CNN training step 6.0 -> 8.9 ms in blocks of 5 steps after 0.15 s of sleep; 6.0 ms with the
-helpers kept off the caller's CPU). A loop thread there is worse: the caller spins at the loop's end
-for its share, which cannot run until the caller's time slice ends (ReLU's forward: 8 ms instead of
-30 us). The caller itself is never pinned.
+CPU the calling thread is on (Linux): before each call, if the caller has moved to another CPU since
+the last one, every helper's CPU affinity becomes the process's CPUs but that one. Left to itself,
+the scheduler put a helper woken by the caller on the caller's own CPU after the process had slept
+for a while (~0.1 s), and kept it there: the two took turns on one core and every parallel kernel
+ran at one core's speed for the next ~50 ms (a CNN training step 6.0 -> 8.9 ms in blocks of 5 steps
+after 0.15 s of sleep; 6.0 ms with the helpers kept off the caller's CPU). A loop thread there is
+worse: the caller spins at the loop's end for its share, which cannot run until the caller's time
+slice ends (ReLU's forward: 8 ms instead of 30 us). The caller itself is never pinned.
 
 A parallel loop gains from the smallest calls (work of 7 us took 5 on two threads), so every call
 of two jobs or more is split there. On the pool, splitting is not always faster: waking a helper,

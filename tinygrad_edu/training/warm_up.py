@@ -80,7 +80,7 @@ def backward_kernels(dtype: str, uses: set) -> list:
     return calls
 
 
-def parallel_loops(dtype: str, uses: set) -> list:
+def parallel_loop_runners(dtype: str, uses: set) -> list:
     """The parallel loops (``threads.parallel_loops``) a training step runs, each with a call that
     compiles it through the step's own code path, on two jobs: the forward pass's first, as the
     step meets them, the weight gradient's last."""
@@ -103,7 +103,7 @@ def parallel_loops(dtype: str, uses: set) -> list:
 
 def start(dtype: str, uses: set) -> int | None:
     """Fork a child compiling the backward pass's kernels (``backward_kernels``), then the parallel
-    loops (``parallel_loops``), into numba's cache; its process id, or None where no child is started
+    loops (``parallel_loop_runners``), into numba's cache; its process id, or None where no child is started
     (see the module's docstring). Until a child that compiles loops has ended, split calls use the
     thread pool (``threads.defer_parallel_loops``)."""
     for pid in list(_phase_pipes):  # an earlier run's child, left compiling its loops: reaped if it has ended
@@ -113,7 +113,7 @@ def start(dtype: str, uses: set) -> int | None:
     calls = [call for kernel, call in backward_kernels(dtype, uses) if not _cached(kernel)]
     loops = []
     if numba.config.NUMBA_NUM_THREADS > 1 and threads.parallel_loops():
-        loops = [call for loop, call in parallel_loops(dtype, uses) if not _cached(loop)]
+        loops = [call for loop, call in parallel_loop_runners(dtype, uses) if not _cached(loop)]
         if loops or not _cached(threads._loop_thread_ids):
             loops.append(threads.keep_loops_off_the_callers_cpu)
     if not (calls or loops) or threading.active_count() > 1 or _numba_threads_started():
