@@ -41,7 +41,11 @@ def guard_module_start() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The ``tinygrad-edu`` console script: guard the start, then run ``tinygrad_edu.cli.main``."""
     previous = guard_startup()
-    from tinygrad_edu.cli import main as cli_main
+    try:
+        from tinygrad_edu.cli import main as cli_main
+    except ValueError as error:  # a TINYGRAD_EDU_* setting the engine checks as it loads: one line
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+        return 1
 
     try:
         return cli_main(argv)
