@@ -36,6 +36,7 @@ def guard_module_start() -> None:
     being imported to run its ``__main__``), and for nothing else that imports the package."""
     if sys.argv[:1] == ["-m"] and _module_of_dash_m(getattr(sys, "orig_argv", [])) == "tinygrad_edu":
         guard_startup()
+        sys.excepthook = _load_error  # ``tinygrad_edu/__main__.py`` puts Python's back once the engine has loaded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _load_error(kind, error, traceback) -> None:
+    """A ``ValueError`` while ``python -m tinygrad_edu`` loads the engine (a bad ``TINYGRAD_EDU_*``
+    setting) is one line, as :func:`main` makes it; Python then exits with status 1."""
+    if issubclass(kind, ValueError):
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+    else:
+        sys.__excepthook__(kind, error, traceback)
 
 
 def _stop(signum, frame) -> None:

@@ -381,12 +381,15 @@ def test_graph_writes_the_forward_pass_as_dot(capsys, tmp_path):
 @pytest.mark.parametrize("setting, value, expected", [
     ("TINYGRAD_EDU_PARALLEL_LOOPS", "yes", "TINYGRAD_EDU_PARALLEL_LOOPS must be 1 (numba's parallel loops) or 0"),
     ("TINYGRAD_EDU_BLAS_THREADS", "two", "TINYGRAD_EDU_BLAS_THREADS must be a number of threads"),
-    ("TINYGRAD_EDU_KERNELS", "fast", "kernel path must be one of ('numba', 'numpy'), not 'fast'"),
+    ("TINYGRAD_EDU_KERNELS", "fast", "TINYGRAD_EDU_KERNELS: kernel path must be one of ('numba', 'numpy'), not 'fast'"),
 ])
-def test_a_bad_engine_setting_is_one_line_from_the_console_script(tmp_path, setting, value, expected):
-    """The engine checks its TINYGRAD_EDU_* settings as it loads, before the CLI runs: the console
-    script turns that error into one line, as any other user mistake."""
+@pytest.mark.parametrize("command", ["console script", "python -m"])
+def test_a_bad_engine_setting_is_one_line_from_the_command(tmp_path, setting, value, expected, command):
+    """The engine checks its TINYGRAD_EDU_* settings as it loads, before the CLI runs: both ways of
+    starting the command turn that error into one line and status 1, as any other user mistake."""
     script = "import sys, tinygrad_edu_launcher; sys.exit(tinygrad_edu_launcher.main(['train', '--model', 'cnn']))"
-    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    argv = ["-c", script] if command == "console script" else ["-m", "tinygrad_edu", "train", "--model", "cnn"]
+    run = subprocess.run([sys.executable, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=240,
                          env=dict(os.environ, **{setting: value}, PYTHONPATH=str(Path(__file__).parent.parent)))
+    assert run.returncode == 1
     assert_one_line_error(run.returncode, run.stderr, f"tinygrad-edu: error: {expected}")

@@ -8,6 +8,8 @@ import sys
 from .cli import main
 from .training.signals import python_defaults
 
+sys.excepthook = sys.__excepthook__  # the engine has loaded: errors from here on are not load errors
+
 if __name__ == "__main__":
     status = main()
     python_defaults()

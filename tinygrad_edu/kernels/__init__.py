@@ -54,7 +54,10 @@ def current():
     return _path
 
 
-use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
+try:
+    use(os.environ.get("TINYGRAD_EDU_KERNELS", "numba"))
+except ValueError as error:  # name the setting, as the other TINYGRAD_EDU_* checks do
+    raise ValueError(f"TINYGRAD_EDU_KERNELS: {error}") from None
 
 
 def _impl(module, name, x):
