@@ -90,6 +90,34 @@ def test_a_run_ends_without_waiting_for_the_parallel_loops_which_follow_once_com
     _says_ok(RUN_RETURNS_BEFORE_THE_LOOPS, tmp_path / "numba")
 
 
+AFTER_TORCH_S_OPENMP = """
+import os, time
+import torch
+torch.set_num_threads(2)
+a = torch.ones(256, 256)
+for _ in range(10):
+    (a @ a).relu_()  # torch's OpenMP threads have run a loop in this process
+from tinygrad_edu.training import warm_up
+pid = warm_up.start("float32", {"relu"})
+assert pid, "no child started on an empty cache"
+deadline = time.monotonic() + 120
+while not os.waitpid(pid, os.WNOHANG)[0]:
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        raise SystemExit("the child never ended")
+    time.sleep(0.05)
+assert all(warm_up._cached(loop) for loop, _ in warm_up.parallel_loop_runners("float32", {"relu"}))
+print("ok")
+"""
+
+
+def test_the_child_ends_in_a_process_that_ran_torch_s_openmp_loops(tmp_path):
+    """GNU OpenMP's thread team, which torch's loops and numba's share, does not survive a fork: a
+    forked child's first parallel loop waited forever for threads it does not have."""
+    pytest.importorskip("torch")
+    _says_ok(AFTER_TORCH_S_OPENMP, tmp_path / "numba")
+
+
 def test_a_first_run_gives_the_numbers_a_warm_run_gives(tmp_path):
     """The README's CNN, shortened, first on an empty cache (the child compiles beside the run), then
     again on the cache it filled (no child): the same losses, accuracy and checkpoint, bit for bit."""

@@ -12,11 +12,15 @@ not depend on it.
 
 Then the child compiles the parallel loops the step will use (``threads.parallel_loops``: each
 compiles its kernel again inside it, 1.2-1.3 s apiece, too much for a first step), niced, so that
-the run keeps the cores. Until the child has ended, this process splits its calls on the thread
-pool instead (``threads.defer_parallel_loops``), and the same bits come out either way. At the end
-of the run this process waits for the child's first part, at most ``WAIT_SECONDS`` (past that it
-ends the child), not for the loops: the child compiles those on after the run has returned, alone,
-and the next run loads them from the cache.
+the run keeps the cores, and in a fresh interpreter (``os.execv``): OpenMP, whose threads run the
+loops, does not survive a fork. GNU OpenMP, which numba's loops and torch share, keeps its thread
+team across calls; in a forked child that team's threads are gone, and the first loop waits for
+them forever. A program that had run a torch op before training left such a child behind. Until the
+child has ended, this process splits its calls on the thread pool instead
+(``threads.defer_parallel_loops``), and the same bits come out either way. At the end of the run
+this process waits for the child's first part, at most ``WAIT_SECONDS`` (past that it ends the
+child), not for the loops: the child compiles those on after the run has returned, alone, and the
+next run loads them from the cache.
 
 Only where it is safe and useful: Linux (``os.fork``), the engine's numba kernels, a cache that
 does not hold these kernels yet, and a process with no other Python thread and numba's thread layer
@@ -83,7 +87,8 @@ def backward_kernels(dtype: str, uses: set) -> list:
 def parallel_loop_runners(dtype: str, uses: set) -> list:
     """The parallel loops (``threads.parallel_loops``) a training step runs, each with a call that
     compiles it through the step's own code path, on two jobs: the forward pass's first, as the
-    step meets them, the weight gradient's last."""
+    step meets them, the weight gradient's last. ReLU's loops are called directly, on the step's
+    argument types: its path takes them only while BLAS's workers are down (``relu._in_parallel``)."""
     dt = np.dtype(dtype)
     x, calls = np.zeros((2, 1, 3, 3), dt), []
     if "conv" in uses:
@@ -93,8 +98,8 @@ def parallel_loop_runners(dtype: str, uses: set) -> list:
         calls.append((pool._max_pool_runner, lambda: pool.max_pool2d_forward_numba(planes, (2, 2), (2, 2), (0, 0))))
     if "relu" in uses:
         z = np.zeros(relu.PARALLEL_MIN, dt)
-        calls.append((relu._relu_forward_parallel, lambda: relu.relu_forward_numba(z)))
-        calls.append((relu._relu_backward_parallel, lambda: relu.relu_backward_numba(z, z)))
+        calls.append((relu._relu_forward_parallel, lambda: relu._relu_forward_parallel(z, np.empty_like(z))))
+        calls.append((relu._relu_backward_parallel, lambda: relu._relu_backward_parallel(z, z, np.empty_like(z))))
     if "conv" in uses:
         calls.append((conv._backward_runner, lambda: conv.conv2d_backward_numba(x, x, x[:1], (1, 1), (1, 1),
                                                                                 (False, True, True))))
@@ -138,14 +143,29 @@ def start(dtype: str, uses: set) -> int | None:
         for call in calls:
             call()
         os.write(write, b".")
-        if loops:  # the run no longer waits for this part: it yields the cores to the run
-            os.nice(10)
-            threads.use_parallel_loops(True)  # (a forked child would otherwise keep to the thread pool)
-            for call in loops:
-                call()
+        if loops:  # the run no longer waits for this part: it yields the cores to the run, and a fresh
+            os.nice(10)  # interpreter runs the loops (the module's docstring says why not this forked one)
+            package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            os.execv(sys.executable, [sys.executable, "-c", _COMPILE_LOOPS, package_root, dtype,
+                                      ",".join(sorted(uses))])
         os._exit(0)
     except BaseException:
         os._exit(1)
+
+
+# what the child's fresh interpreter runs: sys.argv is ["-c", the folder holding this package, dtype, uses]
+_COMPILE_LOOPS = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                  "from tinygrad_edu.training.warm_up import compile_parallel_loops; "
+                  "compile_parallel_loops(sys.argv[2], set(sys.argv[3].split(',')))")
+
+
+def compile_parallel_loops(dtype: str, uses: set) -> None:
+    """Compile the parallel loops a step with these ``uses`` runs (``parallel_loop_runners``) and the
+    loop that finds numba's loop threads, into numba's cache: what the child's fresh interpreter does."""
+    for loop, call in parallel_loop_runners(dtype, uses):
+        if not _cached(loop):
+            call()
+    threads.keep_loops_off_the_callers_cpu()
 
 
 def _ended(pid: int) -> bool:
