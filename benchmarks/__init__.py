@@ -10,6 +10,14 @@ case, the machine, thread counts, BLAS, library versions) and PNG charts beside 
 saved on a GPU machine (``--benchmark-json=benchmarks/results/gpu.json``) and left in
 ``benchmarks/results/`` is picked up too: its torch-cuda figures go beside the CPU ones.
 
+Issue 13's targets are judged on ratios of alternating blocks (``ratio.py``; the suite times each
+backend in a block of its own, exposed to load that comes and goes between them). Three runs of
+each, kept as JSON in ``benchmarks/results/``, become a table of the report with every target's
+verdict::
+
+    for k in 1 2 3; do python -m benchmarks.ratio --processes --json benchmarks/results/ratio-$k.json
+                       python -m benchmarks.ratio --processes --sweep --json benchmarks/results/ratio-sweep-$k.json; done
+
 Quick smoke (seconds; tiny sizes, one or two rounds, what CI runs through
 ``tests/test_benchmarks_smoke.py``)::
 

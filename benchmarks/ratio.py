@@ -13,6 +13,7 @@ reported with its interquartile spread.
     python -m benchmarks.ratio --threads 1 cnn    # torch, numba and BLAS on one thread each
     python -m benchmarks.ratio --processes mlp    # each backend timed in a process of its own
     python -m benchmarks.ratio --processes --sweep  # the training steps over batch sizes 1..512
+    python -m benchmarks.ratio --processes --json benchmarks/results/ratio-1.json  # kept for the report
 
 By default both backends share this process, and with them their thread pools: OpenBLAS's and
 OpenMP's idle threads spin for a while after a call and can slow the other backend's next block.
@@ -24,10 +25,14 @@ other process's threads have gone quiet.
 from __future__ import annotations
 
 import argparse
+import datetime
 import functools
 import itertools
+import json
 import multiprocessing
 import os
+import re
+import subprocess
 import time
 
 import numpy as np
@@ -285,6 +290,48 @@ def ratio(name: str, blocks: int = 15, block_s: float = 0.03, rest_s: float = 0.
     return float(med), float(q25), float(q75), dropped
 
 
+def target(name: str) -> float | None:
+    """Issue 13's bound on a case's ratio; None for a training step below batch 16 (reported only)."""
+    batch = re.search(r"\(batch (\d+)\)", name)
+    if "train step" in name:
+        if int(batch.group(1)) < 16:
+            return None
+        return 0.75 if name.startswith("mlp") else 0.85
+    if "epoch" in name:
+        return 0.85
+    if "inference" in name or name.startswith("chain of"):  # the chain: the per-op overhead
+        return 1.0
+    return 1.5  # an op row
+
+
+def _commit() -> str | None:
+    try:
+        run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=os.path.dirname(os.path.abspath(__file__)))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.strip() or None
+
+
+def write_json(path: str, args, results: list[dict], load_before: list[float] | None) -> None:
+    """The run's cases (name, median, quartiles, target) and its settings, for ``benchmarks.report``."""
+    from .conftest import cpu_model
+    data = {
+        "tool": "benchmarks.ratio",
+        "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "sweep": args.sweep, "processes": args.processes, "threads": args.threads, "blocks": args.blocks,
+        "block_s": args.block_s, "torch_keeps_memory": args.torch_keeps_memory,
+        "cpu_model": cpu_model(), "cores": cores(),
+        "load_average": {"before": load_before, "after": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
+        "cases": results,
+    }
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
 def _fmt(ratio: float) -> str:
     """Two decimals, or two significant digits below 0.01, so that no positive ratio reads 0.00."""
     return f"{ratio:.2f}" if not 0 < ratio < 0.01 else f"{ratio:.2g}"
@@ -310,19 +357,28 @@ def main(argv=None) -> None:
     parser.add_argument("--max-others", type=float, default=None,
                         help="drop and retime a block pair during which other processes used more than this share "
                              "of the machine's CPU time (Linux; e.g. 0.05)")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the ratios, their targets and the run's settings to PATH, which "
+                             "benchmarks.report turns into a table (e.g. benchmarks/results/ratio-1.json)")
     args = parser.parse_args(argv)
     rest_s = args.rest_s if args.rest_s is not None else (0.15 if args.processes else 0.0)
     set_threads(args.threads)
     names = [n for n in (SWEEP if args.sweep else CASES) if not args.words or any(w in n for w in args.words)]
+    load_before = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     processes = Processes(args.threads, args.torch_keeps_memory) if args.processes else None
+    results = []
     try:
         for name in names:
             med, q25, q75, dropped = ratio(name, args.blocks, args.block_s, rest_s, processes, args.max_others)
             note = f", {dropped} pairs dropped" if args.max_others is not None else ""
             print(f"{name:45s} {_fmt(med):>6s}x  (IQR {_fmt(q25)}-{_fmt(q75)}{note})", flush=True)
+            results.append({"name": name, "median": med, "q25": q25, "q75": q75, "dropped": dropped,
+                            "target": target(name)})
     finally:
         if processes:
             processes.close()
+    if args.json:
+        write_json(args.json, args, results, load_before)
 
 
 if __name__ == "__main__":

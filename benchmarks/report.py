@@ -9,6 +9,11 @@ quotes, and per case the median time of every backend with its ratio to torch-cp
 training step over batch sizes. Ratios are only taken within one JSON file, that is, one run
 on one machine. With no file named, every ``*.json`` in ``benchmarks/results`` is read.
 
+JSON written by ``python -m benchmarks.ratio --json`` (issue 13's measure: the engine and torch
+in alternating blocks, each backend in a process of its own with ``--processes``) is read as well,
+named or found in ``benchmarks/results``: a table gives each case's ratio in every such run, their
+median and the case's target.
+
 JSON from a GPU machine (any file holding torch-cuda rows) in ``benchmarks/results`` is read
 as well, even when not named: its torch-cuda medians go in a column beside the CPU figures,
 labelled with the GPU's name (its other rows are not mixed with this machine's).
@@ -116,11 +121,90 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+class RatioRun:
+    """One ``benchmarks.ratio --json`` file: per case the median edu / torch-cpu ratio of its
+    alternating block pairs, the quartiles, and issue 13's target (None: reported only)."""
+
+    def __init__(self, path: str, data: dict):
+        self.path, self.data = path, data
+        self.cases = {c["name"]: c for c in data.get("cases", [])}
+
+    @staticmethod
+    def is_one(data: dict) -> bool:
+        return data.get("tool") == "benchmarks.ratio"
+
+    @property
+    def when(self) -> str:
+        return self.data.get("datetime", "?")[:16].replace("T", " ")
+
+    @property
+    def command(self) -> str:
+        d = self.data
+        return ("python -m benchmarks.ratio" + (" --processes" if d.get("processes") else "")
+                + (" --sweep" if d.get("sweep") else "") + f" --blocks {d.get('blocks')}"
+                + (f" --threads {d.get('threads')}" if d.get("threads") != self.data.get("cores") else ""))
+
+
+def _median(values: list[float]) -> float:
+    got = sorted(values)
+    k = len(got) // 2
+    return got[k] if len(got) % 2 else (got[k - 1] + got[k]) / 2
+
+
+def _load_before(run: RatioRun) -> str:
+    """The 1-minute load average as the ratio run started."""
+    before = (run.data.get("load_average") or {}).get("before")
+    return f"{before[0]:.2f}" if before else "?"
+
+
+def ratio_section(ratio_runs: list[RatioRun]) -> str:
+    """Issue 13's ratios: one table per kind of ratio run (the cases; the batch sweep), each run's
+    median ratio with its interquartile range, the median over the runs, and the target's verdict."""
+    parts = []
+    for sweep in (False, True):
+        runs = [r for r in ratio_runs if bool(r.data.get("sweep")) == sweep]
+        if not runs:
+            continue
+        names = []
+        for run in runs:
+            names += [n for n in run.cases if n not in names]
+        rows, missed = [], []
+        for name in names:
+            cells, medians = [], []
+            for run in runs:
+                c = run.cases.get(name)
+                if c is None or c["median"] != c["median"]:  # absent, or NaN (every pair dropped)
+                    cells.append("–")
+                    continue
+                cells.append(f"{c['median']:.2f}× ({c['q25']:.2f}-{c['q75']:.2f})")
+                medians.append(c["median"])
+            bound = next((run.cases[name].get("target") for run in runs if name in run.cases), None)
+            mid = _median(medians) if medians else None
+            if bound is None:
+                verdict = "reported (below batch 16)" if "train step" in name else "–"
+            elif mid is None:
+                verdict = "–"
+            else:
+                verdict = f"≤ {bound:g}: " + ("met" if mid <= bound else "**not met**")
+                if mid > bound:
+                    missed.append(f"{name} ({mid:.2f}×)")
+            rows.append([name] + cells + ["–" if mid is None else f"{mid:.2f}×", verdict])
+        header = ["case"] + [f"run {k + 1}" for k in range(len(runs))] + ["median", "target"]
+        when = "; ".join(f"run {k + 1}: {os.path.basename(r.path)}, {r.when} UTC, "
+                         f"commit {r.data.get('commit') or '?'}, load before {_load_before(r)}"
+                         for k, r in enumerate(runs))
+        parts += [f"`{runs[0].command}`: {len(runs)} run{'s' * (len(runs) > 1)} ({when}).", "",
+                  table(header, rows), "",
+                  ("Every target is met by the median of the runs." if not missed else
+                   "Not met by the median of the runs: " + ", ".join(missed) + "."), ""]
+    return "\n".join(parts)
+
+
 # ------------------------------------------------------------------------------ report
 
 class Report:
-    def __init__(self, runs: list[Run], gpu_runs: list[Run]):
-        self.runs, self.gpu_runs = runs, gpu_runs
+    def __init__(self, runs: list[Run], gpu_runs: list[Run], ratio_runs: list[RatioRun] | None = None):
+        self.runs, self.gpu_runs, self.ratio_runs = runs, gpu_runs, ratio_runs or []
         self.main = runs[-1]  # the CPU figures: the last file named wins where files overlap
 
     def lookup(self, group: str, backend: str, stat: str = "median") -> float | None:
@@ -215,7 +299,7 @@ class Report:
             got = sorted(v for v in values if v is not None)
             if not got:
                 continue
-            mid = got[len(got) // 2] if len(got) % 2 else (got[len(got) // 2 - 1] + got[len(got) // 2]) / 2
+            mid = _median(got)
             rows.append([label] + ["–" if v is None else f"{v:.2f}×" for v in values]
                         + [f"{mid:.2f}×", f"{got[0]:.2f}-{got[-1]:.2f}"])
         return table(header, rows)
@@ -390,6 +474,14 @@ class Report:
         if len(self.runs) > 1:
             parts += ["The tables use the last file named; the same ratios in every run, to show their spread:", "",
                       self.spread_table(), ""]
+        if self.ratio_runs:
+            parts += ["## Alternating blocks: issue 13's targets", "",
+                      "This suite times each backend in its own block of rounds, so load that comes and goes "
+                      "between the blocks moves its ratios. `benchmarks/ratio.py` alternates short blocks of the "
+                      "engine's and torch's calls on the same inputs (with `--processes`, each backend in a process "
+                      "of its own, resting 0.15 s before each block); each cell is the median ratio of the block "
+                      "pairs, with its interquartile range. Below 1: faster than PyTorch.", "",
+                      ratio_section(self.ratio_runs)]
         for run in self.longrun():
             sub = run.get("subnormals", {})
             per_key = ", ".join(f"{k} {v:,}" for k, v in sub.items()
@@ -530,6 +622,20 @@ def charts(report: Report, out: str) -> list[str]:
 
 # ------------------------------------------------------------------------------ main
 
+def _ratio_runs(paths: list[str]) -> list[RatioRun]:
+    """The ``benchmarks.ratio --json`` files among ``paths``, in their order."""
+    found = []
+    for p in paths:
+        try:
+            with open(p) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and RatioRun.is_one(data):
+            found.append(RatioRun(p, data))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("json", nargs="*", help="pytest-benchmark JSON files (default: benchmarks/results/*.json)")
@@ -540,6 +646,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.json or sorted(glob.glob(os.path.join(RESULTS, "*.json")))
     if not paths:
         parser.error(f"no JSON named and none in {RESULTS}")
+    ratio_runs, bench_paths = _ratio_runs(paths), []
+    for p in paths:
+        if not any(os.path.abspath(p) == os.path.abspath(r.path) for r in ratio_runs):
+            bench_paths.append(p)
+    if args.json and not ratio_runs:  # named pytest-benchmark files only: the ratio runs kept in RESULTS join them
+        ratio_runs = _ratio_runs(sorted(glob.glob(os.path.join(RESULTS, "*.json"))))
+    paths = bench_paths
     named = [Run(p) for p in paths]
     # A file with torch-cuda rows comes from a GPU machine: only its torch-cuda figures are used
     # beside the CPU ones, unless no CPU file is there (then its own CPU rows are the CPU figures).
@@ -557,9 +670,9 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         runs, gpu_runs = gpu_runs[:1], gpu_runs[1:]
     if not runs or not any(run.rows for run in runs):
-        print("no benchmark results in " + ", ".join(paths), file=sys.stderr)
+        print("no benchmark results in " + ", ".join(paths or ["the files named"]), file=sys.stderr)
         return 1
-    report = Report(runs, gpu_runs)
+    report = Report(runs, gpu_runs, ratio_runs)
     os.makedirs(args.out, exist_ok=True)
     pictures = [] if args.no_charts else charts(report, args.out)
     path = os.path.join(args.out, "REPORT.md")

@@ -62,16 +62,56 @@ def test_benchmark_suite_quick(tmp_path):
     assert abs(float(second.rstrip("×")) - r1 / 2) <= 0.006 and abs(float(third.rstrip("×")) - r1 / 4) <= 0.006
     assert median == second and spread == f"{third.rstrip('×')}-{first.rstrip('×')}"
 
+    # two runs of benchmarks.ratio --json: the report tables their ratios, the median and each target's verdict
+    for k, (inference, epoch) in enumerate(((0.9, 0.5), (1.3, 0.7))):
+        cases = [{"name": "mlp inference (batch 1000)", "median": inference, "q25": inference - 0.1,
+                  "q75": inference + 0.1, "dropped": 0, "target": 1.0},
+                 {"name": "cnn epoch (4,000 digits, batch 64)", "median": epoch, "q25": epoch, "q75": epoch,
+                  "dropped": 0, "target": 0.85}]
+        (tmp_path / f"ratio-{k}.json").write_text(json.dumps(
+            {"tool": "benchmarks.ratio", "datetime": "2026-12-02T09:00:00+00:00", "commit": "abc1234", "sweep": False,
+             "processes": True, "threads": 2, "blocks": 15, "cores": 2, "cases": cases}))
+    report = subprocess.run([sys.executable, "-m", "benchmarks.report", str(out), str(tmp_path / "ratio-0.json"),
+                             str(tmp_path / "ratio-1.json"), "--out", str(tmp_path), "--no-charts"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 0, report.stdout + report.stderr
+    lines = (tmp_path / "REPORT.md").read_text().splitlines()
+    assert "`python -m benchmarks.ratio --processes --blocks 15`: 2 runs" in "\n".join(lines)
+    cells = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")[1:]]
+             for line in lines if line.startswith(("| mlp inference (batch 1000) |", "| cnn epoch"))}
+    assert cells["mlp inference (batch 1000)"] == ["0.90× (0.80-1.00)", "1.30× (1.20-1.40)", "1.10×",
+                                                   "≤ 1: **not met**"], cells
+    assert cells["cnn epoch (4,000 digits, batch 64)"][2:] == ["0.60×", "≤ 0.85: met"], cells
+    assert "Not met by the median of the runs: mlp inference (batch 1000) (1.10×)." in lines
 
-def test_ratio_tool_sweep_runs():
-    """``benchmarks.ratio --sweep`` times the training steps over batch sizes: one line per case, a ratio each."""
+
+def test_ratio_tool_sweep_runs(tmp_path):
+    """``benchmarks.ratio --sweep`` times the training steps over batch sizes: one line per case, a ratio each,
+    and with ``--json`` the same ratios and each case's target in a file for the report."""
     pytest.importorskip("torch")
+    path = tmp_path / "ratio.json"
     run = subprocess.run([sys.executable, "-m", "benchmarks.ratio", "--sweep", "--blocks", "1", "--block-s", "0.001",
-                          "batch 8)"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          "batch 8)", "--json", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     lines = run.stdout.strip().splitlines()
     assert [line.split("  ")[0] for line in lines] == ["mlp train step (batch 8)", "cnn train step (batch 8)"], lines
     assert all(float(line.split()[-3].rstrip("x")) > 0 for line in lines), lines
+    data = json.loads(path.read_text())
+    assert data["tool"] == "benchmarks.ratio" and data["sweep"] is True and data["blocks"] == 1
+    assert [c["name"] for c in data["cases"]] == ["mlp train step (batch 8)", "cnn train step (batch 8)"]
+    printed = [float(line.split()[-3].rstrip("x")) for line in lines]
+    assert [round(c["median"], 2) for c in data["cases"]] == printed
+    assert [c["target"] for c in data["cases"]] == [None, None]  # below batch 16: reported, no target
+
+
+def test_ratio_targets_are_issue_13_s():
+    from benchmarks.ratio import CASES, SWEEP, target
+    assert target("mlp train step (batch 128)") == 0.75 and target("cnn train step (batch 64)") == 0.85
+    assert target("mlp train step (batch 8)") is None and target("cnn train step (batch 16)") == 0.85
+    assert target("cnn epoch (4,000 digits, batch 64)") == 0.85
+    assert target("mlp inference (batch 1000)") == target("cnn inference (batch 1000)") == 1.0
+    assert target("chain of 1000 tiny ops fwd+bwd") == 1.0 and target("relu (64,8,28,28) fwd") == 1.5
+    assert all(target(name) is not None for name in CASES) and sum(target(n) is None for n in SWEEP) == 4
 
 
 def test_ratio_gives_torch_and_numba_the_thread_count_asked_for():
