@@ -29,6 +29,7 @@ import tinygrad_edu
 import tinygrad_edu.utils.data  # noqa: F401  (``import tinygrad_edu`` alone doesn't load it)
 from tinygrad_edu.tutorial import build_models
 from tinygrad_edu import kernels
+import tinygrad_edu.kernels.loops  # noqa: F401  (kernels.loops)
 
 try:
     import torch
@@ -281,6 +282,8 @@ class Backend:
 
 def make_backend(name: str) -> Backend:
     if name in ("edu", "edu-numpy"):
+        # on an empty cache, the parallel loops compiled here, now, not in the background while cases are timed
+        kernels.loops.compile_all("float32", kernels.loops.USES)
         return Backend(name, tinygrad_edu, "cpu", "numba" if name == "edu" else "numpy")
     if name == "edu-cuda":  # the engine's CUDA kernels on CuPy arrays (test_cuda_kernels.py)
         return Backend(name, tinygrad_edu, "cuda")

@@ -22,6 +22,7 @@ from numba.core.registry import CPUDispatcher
 
 import tinygrad_edu
 from tinygrad_edu import autograd, kernels
+from tinygrad_edu.kernels import loops
 from tinygrad_edu.tutorial import build_models
 
 # The CNN step at batch 8 makes 22 arrays in the forward pass (conv, pool, relu, linear, loss
@@ -69,6 +70,8 @@ def cnn_step():
         opt.step()
 
     step()  # the warm-up: compiles (or loads from the cache) every kernel the step uses
+    if loops.wait():  # on an empty cache the parallel loops were compiling elsewhere: load them now
+        step()
     yield step
     kernels.use(previous)
 

@@ -98,3 +98,31 @@ def test_the_loops_threads_keep_off_the_callers_cpu():
     30 us ReLU): before a loop, numba's loop threads get every CPU but the caller's; the caller none less."""
     run = _python(LOOP_THREADS_OFF_THE_CALLER)
     assert run.returncode == 0 and run.stdout.split() == ["True", "True", "True"], run.stdout + run.stderr[-3000:]
+
+
+FIRST_LOOP_ON_AN_EMPTY_CACHE = """
+import numpy as np
+from tinygrad_edu.kernels import conv, loops, threads
+rng = np.random.default_rng(0)
+x, w = rng.random((16, 8, 14, 14), dtype=np.float32), rng.random((32, 8, 3, 3), dtype=np.float32)
+runner = conv._forward_runner
+assert not loops.in_cache(runner), "the cache was not empty"
+on_the_pool = conv.conv2d_forward_numba(x, w, None, (1, 1), (1, 1))
+assert "float32" in loops._started and not runner.overloads, "the first call compiled its loop here"
+assert not threads.parallel_loops(), "loops allowed while the interpreter compiles them"
+assert loops.wait(), "no interpreter was compiling the loops"
+assert loops._started["float32"].returncode == 0
+assert all(loops.in_cache(loop) for loop, _ in loops.runners("float32", loops.USES)), "a loop is not in the cache"
+in_the_loop = conv.conv2d_forward_numba(x, w, None, (1, 1), (1, 1))
+assert runner.overloads and sum(runner.stats.cache_hits.values()) == 1 and not runner.stats.cache_misses, runner.stats
+assert np.array_equal(on_the_pool, in_the_loop)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+def test_a_program_s_first_loop_on_an_empty_cache_compiles_in_the_background(tmp_path):
+    """Any program, not only ``train``: the first call of a parallel loop the cache lacks runs on the
+    thread pool while a fresh interpreter compiles the loops; the next call after it loads them."""
+    run = _python(FIRST_LOOP_ON_AN_EMPTY_CACHE, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    assert run.returncode == 0 and run.stdout.split() == ["ok"], run.stdout + run.stderr[-3000:]

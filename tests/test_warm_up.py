@@ -20,17 +20,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHILD_THEN_PARENT = """
 import os, numpy as np
 from tinygrad_edu.training import warm_up
+from tinygrad_edu.kernels import loops as kloops
 from tinygrad_edu.kernels import adam, conv, pool, relu, threads
 kernels = [pool._max_unpool_kernel, relu._relu_backward_loop, conv._backward_kernel, adam._adam_kernel]
 uses = {"pool", "relu", "conv", "adam"}
-loops = [loop for loop, _ in warm_up.parallel_loop_runners("float32", uses)]
-assert len(loops) == 5 and not any(warm_up._cached(k) for k in kernels + loops), "the cache was not empty"
+loops = [loop for loop, _ in kloops.runners("float32", uses)]
+assert len(loops) == 5 and not any(kloops.in_cache(k) for k in kernels + loops), "the cache was not empty"
 pid = warm_up.start("float32", uses)
 assert pid, "no child started on an empty cache"
 assert not threads.parallel_loops(), "parallel loops before the child compiled them"
 _, status = os.waitpid(pid, 0)
 assert status == 0, status
-assert all(warm_up._cached(k) for k in kernels + loops), "the child left a kernel out of the cache"
+assert all(kloops.in_cache(k) for k in kernels + loops), "the child left a kernel out of the cache"
 assert threads.parallel_loops(), "the child has ended, the loops are still held back"
 assert warm_up.start("float32", uses) is None, "a child started although the cache holds the kernels"
 # the step's own calls, at its own sizes, in the parallel loops, then on the thread pool (which the
@@ -69,19 +70,20 @@ def test_a_child_compiles_the_kernels_the_steps_own_calls_then_load(tmp_path):
 RUN_RETURNS_BEFORE_THE_LOOPS = """
 import time
 from tinygrad_edu.training import warm_up
+from tinygrad_edu.kernels import loops as kloops
 from tinygrad_edu.kernels import threads
 uses = {"pool", "relu", "conv"}
-loops = [loop for loop, _ in warm_up.parallel_loop_runners("float32", uses)]
+loops = [loop for loop, _ in kloops.runners("float32", uses)]
 pid = warm_up.start("float32", uses)
 warm_up.finish(pid, wait=True)  # the end of a run: waits for the backward kernels only
 assert pid in warm_up._phase_pipes, "the run waited for the parallel loops too"
-assert all(warm_up._cached(k) for k, _ in warm_up.backward_kernels("float32", uses))
+assert all(kloops.in_cache(k) for k, _ in warm_up.backward_kernels("float32", uses))
 assert not threads.parallel_loops(), "parallel loops before the child compiled them"
 deadline = time.monotonic() + 120
 while not threads.parallel_loops():  # the gate reaps the child once it has ended
     assert time.monotonic() < deadline, "the child never ended"
     time.sleep(0.05)
-assert pid not in warm_up._phase_pipes and all(warm_up._cached(k) for k in loops)
+assert pid not in warm_up._phase_pipes and all(kloops.in_cache(k) for k in loops)
 print("ok")
 """
 
@@ -98,6 +100,7 @@ a = torch.ones(256, 256)
 for _ in range(10):
     (a @ a).relu_()  # torch's OpenMP threads have run a loop in this process
 from tinygrad_edu.training import warm_up
+from tinygrad_edu.kernels import loops as kloops
 pid = warm_up.start("float32", {"relu"})
 assert pid, "no child started on an empty cache"
 deadline = time.monotonic() + 120
@@ -106,7 +109,7 @@ while not os.waitpid(pid, os.WNOHANG)[0]:
         os.kill(pid, 9)
         raise SystemExit("the child never ended")
     time.sleep(0.05)
-assert all(warm_up._cached(loop) for loop, _ in warm_up.parallel_loop_runners("float32", {"relu"}))
+assert all(kloops.in_cache(loop) for loop, _ in kloops.runners("float32", {"relu"}))
 print("ok")
 """
 

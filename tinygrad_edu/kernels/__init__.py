@@ -28,7 +28,8 @@ in numba's cache next to these files, from which later processes load it (about 
 first kernel, which sets up numba, then milliseconds each). Python's garbage collector is paused
 while numba compiles (``runtime.py``). A training run on an empty cache has a forked child compile
 the backward pass's kernels while it compiles the forward pass's, then the parallel loops, which
-compile their kernels again inside them (``training/warm_up.py``).
+compile their kernels again inside them (``training/warm_up.py``); any other program's first loop
+has a fresh interpreter compile the loops in the background (``loops.py``).
 """
 import os
 

@@ -62,13 +62,14 @@ def _relu_backward_parallel(grad, z, g):
         _relu_backward_loop(grad[a:b], z[a:b], g[a:b])
 
 
-def _in_parallel(size: int) -> bool:
+def _in_parallel(size: int, loop, dtype) -> bool:
     """Whether a loop over ``size`` values runs in parallel: from PARALLEL_MIN values up, unless
     OpenBLAS's workers are up (an MLP's matmuls on every core). Beside them the loop's threads and
     theirs take turns on the cores: an MLP's inference at batch 1000 took 5x torch's time, against
     0.87x. Its ReLUs are a few percent of it, so they stay on one thread rather than take BLAS's
     threads away as a conv does (``runtime.before_parallel_kernel``)."""
-    if size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up() or not threads.parallel_loops():
+    if (size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up() or not threads.parallel_loops()
+            or not threads.loop_ready(loop, dtype)):
         return False
     threads.keep_loops_off_the_callers_cpu()
     return True
@@ -77,7 +78,8 @@ def _in_parallel(size: int) -> bool:
 def relu_forward_numba(x: np.ndarray) -> np.ndarray:
     x = x.astype(x.dtype, order="C", copy=False)  # a view of other strides is copied once
     z = np.empty_like(x)
-    (_relu_forward_parallel if _in_parallel(x.size) else _relu_forward_loop)(x.reshape(-1), z.reshape(-1))
+    parallel = _in_parallel(x.size, _relu_forward_parallel, x.dtype)
+    (_relu_forward_parallel if parallel else _relu_forward_loop)(x.reshape(-1), z.reshape(-1))
     return z
 
 
@@ -92,5 +94,6 @@ def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
     else:  # a broadcast gradient (sum's backward) or other strides: into g once, then masked in place
         np.copyto(g, grad)
         grad = g.reshape(-1)
-    (_relu_backward_parallel if _in_parallel(z.size) else _relu_backward_loop)(grad, z.reshape(-1), g.reshape(-1))
+    parallel = _in_parallel(z.size, _relu_backward_parallel, z.dtype)
+    (_relu_backward_parallel if parallel else _relu_backward_loop)(grad, z.reshape(-1), g.reshape(-1))
     return g

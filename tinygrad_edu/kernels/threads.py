@@ -12,8 +12,8 @@ need no GIL: a split costs microseconds (ReLU's forward at the benchmark's size:
 thread, 32 in a loop, 151 on the pool). The CNN's training step took 0.89-0.92x the pool's time
 (``python -m benchmarks.conv_candidates --sections split``). Their costs: a runner compiles its
 kernel again inside it, 1.2-1.3 s apiece on a cold cache, so a training run on an empty cache has
-its warm-up child compile them (``training/warm_up.py``) and splits on the pool until that child
-has ended (``defer_parallel_loops``); and numba's OpenMP pool ends a forked child that starts a
+a fresh interpreter compile them, in the background (``loops.py``), and splits on the pool until
+it has ended (``defer_parallel_loops``); and numba's OpenMP pool ends a forked child that starts a
 loop after its parent ran one, so a forked child (a DataLoader worker) always uses the pool.
 ``TINYGRAD_EDU_PARALLEL_LOOPS=0`` keeps a whole run on the pool, ``=1`` on the loops.
 
@@ -231,10 +231,22 @@ def keep_loops_off_the_callers_cpu() -> None:
         _set_affinity(_loop_threads, cpu)
 
 
-def use_parallel_loops(on) -> None:
-    """True or False: every split call runs in numba's parallel loops, or on the thread pool; None: the rules."""
+def use_parallel_loops(on):
+    """True or False: every split call runs in numba's parallel loops, or on the thread pool; None: the
+    rules. Returns the previous choice."""
     global _loops_choice
-    _loops_choice = on
+    previous, _loops_choice = _loops_choice, on
+    return previous
+
+
+def loop_ready(loop, dtype) -> bool:
+    """Whether the parallel loop ``loop`` may run now on arrays of ``dtype``: compiled in this process,
+    or forced on, or ``loops.ready`` (on an empty cache it has a fresh interpreter compile the loops,
+    and says no until that has ended)."""
+    if getattr(loop, "overloads", True) or _loops_choice is not None:  # (a plain function: nothing to compile)
+        return True
+    from . import loops
+    return loops.ready(loop, dtype)
 
 
 def defer_parallel_loops(gate) -> None:
@@ -260,7 +272,7 @@ def run_split(kernel, jobs: int, *args, runner=None, pieces_per_thread: int = PI
     if threads == 1:
         kernel(0, jobs, *args)
         return
-    if runner is not None and parallel_loops():
+    if runner is not None and parallel_loops() and loop_ready(runner, args[0].dtype):
         keep_loops_off_the_callers_cpu()
         count = min(jobs, pieces_per_thread * threads)
         runner(np.arange(count + 1, dtype=np.int64) * jobs // count, *args)

@@ -10,17 +10,14 @@ cache, and they load in milliseconds; where it has not, this process compiles th
 would have without the child. The child computes nothing the run uses, so the run's numbers do
 not depend on it.
 
-Then the child compiles the parallel loops the step will use (``threads.parallel_loops``: each
-compiles its kernel again inside it, 1.2-1.3 s apiece, too much for a first step), niced, so that
-the run keeps the cores, and in a fresh interpreter (``os.execv``): OpenMP, whose threads run the
-loops, does not survive a fork. GNU OpenMP, which numba's loops and torch share, keeps its thread
-team across calls; in a forked child that team's threads are gone, and the first loop waits for
-them forever. A program that had run a torch op before training left such a child behind. Until the
-child has ended, this process splits its calls on the thread pool instead
-(``threads.defer_parallel_loops``), and the same bits come out either way. At the end of the run
-this process waits for the child's first part, at most ``WAIT_SECONDS`` (past that it ends the
-child), not for the loops: the child compiles those on after the run has returned, alone, and the
-next run loads them from the cache.
+Then the child compiles the parallel loops the step will use (each compiles its kernel again inside
+it, 1.2-1.3 s apiece, too much for a first step): it becomes the fresh interpreter that
+``kernels/loops.py`` describes (``os.execv``; GNU OpenMP does not survive a fork), niced, so that
+the run keeps the cores. Until the child has ended, this process splits its calls on the thread
+pool instead (``threads.defer_parallel_loops``), and the same bits come out either way. At the end
+of the run this process waits for the child's first part, at most ``WAIT_SECONDS`` (past that it
+ends the child), not for the loops: the child compiles those on after the run has returned, alone,
+and the next run loads them from the cache.
 
 Only where it is safe and useful: Linux (``os.fork``), the engine's numba kernels, a cache that
 does not hold these kernels yet, and a process with no other Python thread and numba's thread layer
@@ -41,17 +38,10 @@ import numba
 import numpy as np
 
 from .. import kernels
-from ..kernels import adam, conv, pool, relu, threads
+from ..kernels import adam, conv, loops, pool, relu, threads
 
 WAIT_SECONDS = 30.0
 _phase_pipes: dict = {}  # child pid -> the read end of the pipe on which it says "the backward kernels are cached"
-
-
-def _cached(kernel) -> bool:
-    """Whether numba's cache has an index for this kernel (any signature)."""
-    cache = getattr(kernel, "_cache", None)
-    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
-    return index is None or os.path.exists(index)
 
 
 def _numba_threads_started() -> bool:
@@ -84,51 +74,28 @@ def backward_kernels(dtype: str, uses: set) -> list:
     return calls
 
 
-def parallel_loop_runners(dtype: str, uses: set) -> list:
-    """The parallel loops (``threads.parallel_loops``) a training step runs, each with a call that
-    compiles it through the step's own code path, on two jobs: the forward pass's first, as the
-    step meets them, the weight gradient's last. ReLU's loops are called directly, on the step's
-    argument types: its path takes them only while BLAS's workers are down (``relu._in_parallel``)."""
-    dt = np.dtype(dtype)
-    x, calls = np.zeros((2, 1, 3, 3), dt), []
-    if "conv" in uses:
-        calls.append((conv._forward_runner, lambda: conv.conv2d_forward_numba(x, x[:1], None, (1, 1), (1, 1))))
-    if "pool" in uses:
-        planes = np.zeros((1, 2, 2, 2), dt)
-        calls.append((pool._max_pool_runner, lambda: pool.max_pool2d_forward_numba(planes, (2, 2), (2, 2), (0, 0))))
-    if "relu" in uses:
-        z = np.zeros(relu.PARALLEL_MIN, dt)
-        calls.append((relu._relu_forward_parallel, lambda: relu._relu_forward_parallel(z, np.empty_like(z))))
-        calls.append((relu._relu_backward_parallel, lambda: relu._relu_backward_parallel(z, z, np.empty_like(z))))
-    if "conv" in uses:
-        calls.append((conv._backward_runner, lambda: conv.conv2d_backward_numba(x, x, x[:1], (1, 1), (1, 1),
-                                                                                (False, True, True))))
-    return calls
-
-
 def start(dtype: str, uses: set) -> int | None:
     """Fork a child compiling the backward pass's kernels (``backward_kernels``), then the parallel
-    loops (``parallel_loop_runners``), into numba's cache; its process id, or None where no child is started
+    loops (``loops.runners``), into numba's cache; its process id, or None where no child is started
     (see the module's docstring). Until a child that compiles loops has ended, split calls use the
     thread pool (``threads.defer_parallel_loops``)."""
     for pid in list(_phase_pipes):  # an earlier run's child, left compiling its loops: reaped if it has ended
         _ended(pid)
     if not hasattr(os, "fork") or sys.platform != "linux" or kernels.current() != "numba":
         return None
-    calls = [call for kernel, call in backward_kernels(dtype, uses) if not _cached(kernel)]
-    loops = []
+    calls = [call for kernel, call in backward_kernels(dtype, uses) if not loops.in_cache(kernel)]
+    loops_missing = False  # whether the cache lacks a parallel loop the step runs
     if numba.config.NUMBA_NUM_THREADS > 1 and threads.parallel_loops():
-        loops = [call for loop, call in parallel_loop_runners(dtype, uses) if not _cached(loop)]
-        if loops or not _cached(threads._loop_thread_ids):
-            loops.append(threads.keep_loops_off_the_callers_cpu)
-    if not (calls or loops) or threading.active_count() > 1 or _numba_threads_started():
+        needed = [loop for loop, _ in loops.runners(dtype, uses)] + [threads._loop_thread_ids]
+        loops_missing = not all(loops.in_cache(loop) for loop in needed)
+    if not (calls or loops_missing) or threading.active_count() > 1 or _numba_threads_started():
         return None
     read, write = os.pipe()
     pid = os.fork()
     if pid:
         os.close(write)
         _phase_pipes[pid] = read
-        if loops:
+        if loops_missing:
             threads.defer_parallel_loops(lambda: _ended(pid))
         return pid
     try:  # the child
@@ -143,29 +110,12 @@ def start(dtype: str, uses: set) -> int | None:
         for call in calls:
             call()
         os.write(write, b".")
-        if loops:  # the run no longer waits for this part: it yields the cores to the run, and a fresh
-            os.nice(10)  # interpreter runs the loops (the module's docstring says why not this forked one)
-            package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            os.execv(sys.executable, [sys.executable, "-c", _COMPILE_LOOPS, package_root, dtype,
-                                      ",".join(sorted(uses))])
+        if loops_missing:  # the run no longer waits for this part: a fresh interpreter, niced, compiles the loops
+            argv = loops.command(dtype, uses)  # (the module's docstring says why not this forked one)
+            os.execv(argv[0], argv)
         os._exit(0)
     except BaseException:
         os._exit(1)
-
-
-# what the child's fresh interpreter runs: sys.argv is ["-c", the folder holding this package, dtype, uses]
-_COMPILE_LOOPS = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                  "from tinygrad_edu.training.warm_up import compile_parallel_loops; "
-                  "compile_parallel_loops(sys.argv[2], set(sys.argv[3].split(',')))")
-
-
-def compile_parallel_loops(dtype: str, uses: set) -> None:
-    """Compile the parallel loops a step with these ``uses`` runs (``parallel_loop_runners``) and the
-    loop that finds numba's loop threads, into numba's cache: what the child's fresh interpreter does."""
-    for loop, call in parallel_loop_runners(dtype, uses):
-        if not _cached(loop):
-            call()
-    threads.keep_loops_off_the_callers_cpu()
 
 
 def _ended(pid: int) -> bool:
