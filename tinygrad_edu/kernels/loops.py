@@ -68,13 +68,15 @@ def runners(dtype: str, uses: set) -> list:
 
 def compile_all(dtype: str, uses: set) -> None:
     """Compile the parallel loops of ``runners`` that the cache lacks, and the loop that finds numba's
-    loop threads, into numba's cache, here: what the fresh interpreter does."""
+    loop threads, into numba's cache, here: what the fresh interpreter does. On a full cache nothing
+    runs (numba's threads are not started)."""
     previous = threads.use_parallel_loops(True)  # (not ``ready``'s rule: that would start an interpreter)
     try:
         for loop, call in runners(dtype, uses):
             if not in_cache(loop):
                 call()
-        threads.keep_loops_off_the_callers_cpu()
+        if not in_cache(threads._loop_thread_ids):
+            threads.keep_loops_off_the_callers_cpu()
     finally:
         threads.use_parallel_loops(previous)
 
