@@ -31,7 +31,7 @@ from . import threads
 
 USES = frozenset({"conv", "pool", "relu"})  # the kernel families that have parallel loops
 # what the fresh interpreter runs: sys.argv is ["-c", the folder holding this package, dtype, uses]
-_PROGRAM = ("import os, sys; os.nice(10); sys.path.insert(0, sys.argv[1]); "
+_PROGRAM = ("import os, sys; hasattr(os, 'nice') and os.nice(10); sys.path.insert(0, sys.argv[1]); "
             "from tinygrad_edu.kernels import loops; loops.compile_all(sys.argv[2], set(sys.argv[3].split(',')))")
 _started: dict = {}  # dtype name -> the interpreter compiling its loops (subprocess.Popen)
 
