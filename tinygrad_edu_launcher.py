@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from tinygrad_edu.cli import main as cli_main
     except ValueError as error:  # a TINYGRAD_EDU_* setting the engine checks as it loads: one line
-        sys.stderr.write(f"{PROG}: error: {error}\n")
+        _say(error)
         return 1
 
     try:
@@ -59,9 +59,13 @@ def _load_error(kind, error, traceback) -> None:
     """A ``ValueError`` while ``python -m tinygrad_edu`` loads the engine (a bad ``TINYGRAD_EDU_*``
     setting) is one line, as :func:`main` makes it; Python then exits with status 1."""
     if issubclass(kind, ValueError):
-        sys.stderr.write(f"{PROG}: error: {error}\n")
+        _say(error)
     else:
         sys.__excepthook__(kind, error, traceback)
+
+
+def _say(error) -> None:
+    sys.stderr.write(f"{PROG}: error: {error}\n")
 
 
 def _stop(signum, frame) -> None:

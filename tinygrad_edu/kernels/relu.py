@@ -68,11 +68,9 @@ def _in_parallel(size: int, loop, dtype) -> bool:
     theirs take turns on the cores: an MLP's inference at batch 1000 took 5x torch's time, against
     0.87x. Its ReLUs are a few percent of it, so they stay on one thread rather than take BLAS's
     threads away as a conv does (``runtime.before_parallel_kernel``)."""
-    if (size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up() or not threads.parallel_loops()
-            or not threads.loop_ready(loop, dtype)):
+    if size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up():
         return False
-    threads.keep_loops_off_the_callers_cpu()
-    return True
+    return threads.loop_now(loop, dtype)
 
 
 def relu_forward_numba(x: np.ndarray) -> np.ndarray:

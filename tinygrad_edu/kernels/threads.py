@@ -239,14 +239,19 @@ def use_parallel_loops(on):
     return previous
 
 
-def loop_ready(loop, dtype) -> bool:
-    """Whether the parallel loop ``loop`` may run now on arrays of ``dtype``: compiled in this process,
-    or forced on, or ``loops.ready`` (on an empty cache it has a fresh interpreter compile the loops,
-    and says no until that has ended)."""
-    if getattr(loop, "overloads", True) or _loops_choice is not None:  # (a plain function: nothing to compile)
-        return True
-    from . import loops
-    return loops.ready(loop, dtype)
+def loop_now(loop, dtype) -> bool:
+    """Whether the parallel loop ``loop`` runs now on arrays of ``dtype``: ``parallel_loops()`` allows
+    it, and it is compiled in this process, or forced on, or ``loops.ready`` (on an empty cache that
+    has a fresh interpreter compile the loops, and says no until it has ended). If so, numba's loop
+    threads are first kept off the caller's CPU."""
+    if not parallel_loops():
+        return False
+    if not (getattr(loop, "overloads", True) or _loops_choice is not None):  # (a plain function: nothing to compile)
+        from . import loops
+        if not loops.ready(loop, dtype):
+            return False
+    keep_loops_off_the_callers_cpu()
+    return True
 
 
 def defer_parallel_loops(gate) -> None:
@@ -272,8 +277,7 @@ def run_split(kernel, jobs: int, *args, runner=None, pieces_per_thread: int = PI
     if threads == 1:
         kernel(0, jobs, *args)
         return
-    if runner is not None and parallel_loops() and loop_ready(runner, args[0].dtype):
-        keep_loops_off_the_callers_cpu()
+    if runner is not None and loop_now(runner, args[0].dtype):
         count = min(jobs, pieces_per_thread * threads)
         runner(np.arange(count + 1, dtype=np.int64) * jobs // count, *args)
         return
