@@ -2,10 +2,12 @@
 
 numpy's OpenBLAS has its threads while the conv and pool kernels are idle; just before a kernel
 the engine drops it to one thread and stops its idle workers, which would otherwise spin for
-~0.1 s beside the kernels' threads; after ``runtime.RESTORE_AFTER_MATMULS`` matmuls without a kernel,
-BLAS gets its threads back. ``TINYGRAD_EDU_BLAS_THREADS=n`` sets the idle count, ``0``
-leaves BLAS alone. The probe reads BLAS's thread count, OpenBLAS's own flag for "workers
-started", and the CPU time the process burns while it sleeps.
+~0.1 s beside the kernels' threads; after ``runtime.RESTORE_AFTER_MATMULS`` of numpy's products
+without a kernel, BLAS gets its threads back. A large 2-D product (a linear layer's) counts as a
+kernel: BLAS goes to one thread and the product is cut by columns among numba's threads, each
+block a one-thread BLAS call (``kernels/gemm.py``). ``TINYGRAD_EDU_BLAS_THREADS=n`` sets the idle
+count, ``0`` leaves BLAS alone. The probe reads BLAS's thread count, OpenBLAS's own flag for
+"workers started", and the CPU time the process burns while it sleeps.
 """
 import json
 import os
@@ -18,6 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PROBE = r"""
 import ctypes, json, threading, time
+import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
@@ -36,7 +39,8 @@ try:
     started = ctypes.c_int.in_dll(lib.dynlib, "blas_server_avail")
 except (AttributeError, ValueError):
     print(json.dumps(facts)); raise SystemExit
-a = torch.from_numpy(np.linspace(-1, 1, 256 * 256).reshape(256, 256))
+# batched products stay numpy's (a linear layer's 2-D ones are cut among numba's threads, below)
+a = torch.from_numpy(np.linspace(-1, 1, 2 * 256 * 256).reshape(2, 256, 256))
 x, w = torch.randn(8, 4, 12, 12), torch.randn(6, 4, 3, 3)
 torch.nn.functional.conv2d(x, w)  # the kernels' threads up, kernels loaded
 for _ in range(runtime.RESTORE_AFTER_MATMULS):
@@ -55,26 +59,24 @@ state("after_conv")
 facts["idle_cpu_after_conv"] = idle_cpu()
 a @ a
 state("matmul_beside_kernels")  # a training step's matmul between kernels: still one thread
-# a linear layer's large product beside the kernels: cut by columns among the kernels' threads,
-# each a one-thread BLAS call, with the bits of the whole product on one thread
-names, whole_columns = [], runtime._matmul_columns
-def watched(start, stop, *arrays):
-    names.append(threading.current_thread().name)
-    whole_columns(start, stop, *arrays)
-runtime._matmul_columns = watched
-xs, ws = np.random.default_rng(0).standard_normal((64, 1568), np.float32), np.random.default_rng(1).standard_normal((200, 1568), np.float32)
-# several calls: this call site runs whole at its 2nd and 3rd (timed), and a helper that has been
-# idle for a while may wake too late for a piece of any one call
-splits = [runtime.matmul(xs, ws.T) for _ in range(8)]
-runtime._matmul_columns = whole_columns
-facts["split_same_bits"] = all(np.array_equal(split, xs @ ws.T) for split in splits)
-facts["split_threads"] = sorted(set(n.split("_")[0] for n in names))
-state("split_matmul_beside_kernels")
-for _ in range(runtime.RESTORE_AFTER_MATMULS - 1):
+for _ in range(runtime.RESTORE_AFTER_MATMULS):
     a @ a
+state("matmul_after_idle")  # the kernels idle: both threads again
 again = (a @ a).numpy()
-state("matmul_after_idle")
 facts["same_product"] = bool(np.array_equal(first, again))
+# a linear layer's large product: BLAS to one thread, its workers stopped, the product cut by columns
+# among numba's threads, each block the bits of a one-thread BLAS call on it
+xs = np.random.default_rng(0).standard_normal((64, 1568), np.float32)
+ws = np.random.default_rng(1).standard_normal((200, 1568), np.float32)
+splits = [runtime.matmul(xs, ws.T) for _ in range(8)]  # (several: a loop or the thread pool, either way)
+state("linear_product")
+facts["idle_cpu_after_linear_product"] = idle_cpu()
+n = numba.get_num_threads()
+columns = [200 * k // n for k in range(n + 1)]  # gemm's blocks: one per thread
+blocks = np.concatenate([xs @ ws.T[:, c0:c1] for c0, c1 in zip(columns, columns[1:])], axis=1)  # BLAS on one thread
+facts["split_same_bits"] = all(np.array_equal(split, blocks) for split in splits)
+for _ in range(runtime.RESTORE_AFTER_MATMULS + 1):
+    a @ a
 release = threading.Event()
 other = threading.Thread(target=release.wait)
 other.start()
@@ -108,10 +110,11 @@ def test_blas_has_its_threads_while_the_kernels_are_idle_and_one_beside_them():
     # nothing left spinning: a spinning OpenBLAS worker alone burns ~0.1 s of this sleep
     assert facts["idle_cpu_after_conv"] < 0.03, facts
     assert facts["matmul_beside_kernels"] == [1, 0]
-    assert facts["split_same_bits"] and facts["split_threads"] == ["MainThread", "tinygrad"], facts
-    assert facts["split_matmul_beside_kernels"] == [1, 0]  # BLAS's own workers not woken
-    assert facts["matmul_after_idle"] == [2, 1]  # the kernels idle: both threads again
+    assert facts["matmul_after_idle"] == [2, 1]
     assert facts["same_product"]
+    assert facts["linear_product"] == [1, 0]  # BLAS's own workers stopped and not woken by the product
+    assert facts["idle_cpu_after_linear_product"] < 0.03, facts
+    assert facts["split_same_bits"], facts
     assert facts["conv_beside_a_thread"] == [2, 1]
 
 

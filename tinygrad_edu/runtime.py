@@ -2,28 +2,30 @@
 
 Three measured problems on small models (see docs/benchmarks.md, "Threads and memory"):
 
-* **Threads share the cores.** numpy's matmul runs on OpenBLAS's threads, the conv and pool
-  kernels on the kernels' own (``kernels/threads.py``), one per core each. After a
-  multi-threaded call an OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it
-  sleeps; next to the kernels' threads that spinning made a CNN training step 2-5x slower on two
-  cores (``python -m benchmarks.conv_candidates --sections step``). Limiting BLAS to one thread
-  for good stopped the fight but left every matmul on one core. So BLAS has every core while
-  the kernels are idle: ``before_parallel_kernel()``, called just before each conv or pool
-  kernel, drops BLAS to one thread and stops its idle workers (lowering the count alone leaves
-  the spinning worker); ``before_blas()``, called by matmul and linear, gives BLAS its threads
-  back once ``RESTORE_AFTER_MATMULS`` matmuls in a row ran without a kernel between them. A CNN's
-  training loop thus keeps BLAS on one thread (restarting the workers at every step cost more
-  than they gave), and ``matmul`` cuts its linear layers' large products by columns among the
-  kernels' threads instead, each a one-thread BLAS call (CNN step 9.7 -> 9.3 ms); an MLP's loop
-  has every core. The rule counts ops, not seconds: OpenBLAS's sums differ in the last bit
-  between one thread and two, so which matmul gets which count must not depend on timing, or a
-  resumed run would not repeat an uninterrupted one bit for bit. For the same reason ``reset()``
-  (called as a training run starts) gives every run the same start.
-  While the process runs another Python thread than the kernels' own, BLAS is left as it is,
-  since that thread may be inside BLAS.
-  Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are idle;
-  ``0`` leaves BLAS alone, never lowered or stopped. The kernels' threads are numba's count:
-  ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
+* **Threads share the cores.** numpy's matmul runs on OpenBLAS's threads, the conv, pool and
+  other kernels on numba's (``kernels/threads.py``), one per core each. After a multi-threaded
+  call an OpenBLAS worker keeps spinning for ~0.1 s (2^28 clock ticks) before it sleeps; next to
+  the kernels' threads that spinning made a CNN training step 2-5x slower on two cores
+  (``python -m benchmarks.conv_candidates --sections step``), and a parallel Adam update beside an
+  MLP's products 10x. Limiting BLAS to one thread for good stopped the fight but left every numpy
+  product on one core. So BLAS has every core while the kernels are idle:
+  ``before_parallel_kernel()``, called just before each conv or pool kernel and each large
+  product, drops BLAS to one thread and stops its idle workers (lowering the count alone leaves
+  the spinning worker); ``before_blas()``, called before numpy's own products, gives BLAS its
+  threads back once ``RESTORE_AFTER_MATMULS`` of them ran in a row without a kernel between them.
+  A large 2-D product (a linear layer's, ``matmul``) is itself cut by columns among numba's
+  threads, each block a one-thread BLAS call (``kernels/gemm.py``), so a training loop of
+  linear layers, an MLP's as a CNN's, keeps BLAS on one thread and every core for its own loops
+  (MLP step 0.87-0.95x, CNN step 0.93x the time of the previous rule, which gave an MLP's
+  products BLAS's two threads and the CNN's column blocks to a pool of Python threads). The rule
+  counts ops, not seconds: OpenBLAS's sums differ in the last bit between one thread and two, so
+  which product gets which count must not depend on timing, or a resumed run would not repeat an
+  uninterrupted one bit for bit. For the same reason ``reset()`` (called as a training run
+  starts) gives every run the same start. While the process runs another Python thread than the
+  kernels' own, BLAS is left as it is, since that thread may be inside BLAS (and products stay
+  numpy's). Knob: ``TINYGRAD_EDU_BLAS_THREADS=n`` gives BLAS ``n`` threads while the kernels are
+  idle; ``0`` leaves BLAS alone, never lowered or stopped (products stay numpy's). The kernels'
+  threads are numba's count: ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``.
 * **Page faults.** glibc hands each freed buffer above 128 KiB straight back to the operating
   system, so every training step faulted its megabyte temporaries in again (about 4,500 faults
   a step; a CNN step took 1.8x as long). The engine asks glibc to keep freed memory for reuse.
@@ -47,7 +49,6 @@ import gc
 import os
 import threading
 
-import numpy as np
 from numba.core import event
 
 _applied: dict = {}
@@ -57,9 +58,10 @@ _blas: list = []
 _blas_lowered: list = []  # while the kernels are busy: each BLAS's thread count before, to give back
 _matmuls_since_kernel = 0
 RESTORE_AFTER_MATMULS = 64  # far more than a training step's matmuls between two kernels
-SPLIT_MATMUL_MACS = 1 << 21  # smaller products run whole: handing half to a thread costs ~40 us
-# the name prefix of the kernels' helper threads (kernels/threads.py); they call BLAS only inside ``matmul``'s
-# split, which returns once every share is done, so no thread of theirs is in BLAS when its count changes
+SPLIT_MATMUL_MACS = 1 << 21  # smaller 2-D products stay numpy's (on BLAS's one thread in a training loop)
+# the name prefix of the kernels' helper threads (kernels/threads.py); they call BLAS only inside a product's
+# split (kernels/gemm.py), which returns once every block is done, so no thread of theirs is in BLAS when its
+# count changes
 KERNEL_THREADS = "tinygrad_edu-kernel"
 
 # glibc's mallopt parameters (malloc.h)
@@ -129,23 +131,23 @@ def before_blas() -> None:
 
 
 def matmul(a, b):
-    """a @ b for the engine's linear layers. While BLAS is held on one thread beside the kernels (a
-    CNN's training loop), a large 2-D float product is cut by columns of b among the kernels'
-    threads, each a one-thread BLAS call (numpy lets go of the GIL there): the product gets every
-    core without waking BLAS's own workers. Each column of the result comes from one BLAS call over
-    the whole of a, so its sums are those of a @ b on one thread."""
+    """a @ b for the engine's linear layers and matmuls. A large 2-D float product is cut by columns
+    among the kernels' threads, each block a one-thread BLAS call (``kernels/gemm.py``), with BLAS
+    held on one thread as beside a kernel: its own workers never start. The rest, and every product
+    where that BLAS is not found or not held (another Python thread runs), is numpy's."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MATMUL_MACS and _blas:
+        from .kernels import gemm
+        if gemm.fits(a, b):
+            before_parallel_kernel()
+            if _blas_lowered:
+                return gemm.product(a, b)
     before_blas()
-    if (not _blas_lowered or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind != "f"
-            or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_MATMUL_MACS):
-        return a @ b
-    from .kernels.threads import run_split
-    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    run_split(_matmul_columns, b.shape[1], a, b, out, pieces_per_thread=1)
-    return out
+    return a @ b
 
 
-def _matmul_columns(start: int, stop: int, a, b, out) -> None:
-    np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+def held_blas_libraries() -> list:
+    """threadpoolctl's controllers of the OpenBLAS libraries the engine holds on one thread beside its kernels."""
+    return [lib for lib, _, _ in _blas]
 
 
 def reset() -> None:

@@ -13,7 +13,9 @@ to a weight is below lr * tiny / eps (1e-33 with the defaults), far below float3
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from . import threads
 
 
 def check_parameter(p, is_array: bool) -> None:
@@ -43,6 +45,8 @@ def check_arrays(p, g, m, v, v_max) -> None:
     every array must be a float32/float64 numpy array with p's shape and dtype (a shorter m
     would make the numba loop read and write past its end).
     """
+    if _plain(p, g, m, v, v_max):
+        return
     check_parameter(p, isinstance(p, np.ndarray))
     for name, a in moments(g, m, v, v_max):
         if not isinstance(a, np.ndarray):
@@ -52,15 +56,47 @@ def check_arrays(p, g, m, v, v_max) -> None:
         raise ValueError("adam_update: the parameter and its moments are updated in place, but one is read-only")
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _plain(p, g, m, v, v_max) -> bool:
+    """The common case, told in one pass (4 us -> 1 us a parameter): plain float32/float64 numpy
+    arrays of one shape and dtype, the updated ones writeable. False sends ``check_arrays`` to the
+    checks that name what is wrong."""
+    if type(p) is not np.ndarray or p.dtype not in _FLOATS or not p.flags.writeable:
+        return False
+    shape, dtype = p.shape, p.dtype
+    for a in (g, m, v) if v_max is None else (g, m, v, v_max):
+        if type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype:
+            return False
+    return m.flags.writeable and v.flags.writeable and (v_max is None or v_max.flags.writeable)
+
+
 def kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize) -> tuple:
     """The loop's scalars after the arrays, each in p's dtype so float32 maths rounds as numpy's does:
     -lr / (1 - beta1^step), sqrt(1 - beta2^step), 1 - beta1, beta2, 1 - beta2, eps, weight_decay,
     the sign (-1 if maximize) and the flush threshold (the smallest normal float).
+
+    Every parameter of a step asks with the same numbers, so the last few answers are kept (4 us
+    -> 0.5 us), for Python numbers only: a tensor's value can change in place under the same key.
     """
+    key = (p.dtype, lr, beta1, beta2, eps, weight_decay, step, maximize)
+    known = _scalars.get(key) if _NUMBERS.issuperset(map(type, key[1:])) else None
+    if known is not None:
+        return known
     as_dtype = p.dtype.type
-    return (as_dtype(-(lr / (1 - beta1 ** step))), as_dtype(math.sqrt(1 - beta2 ** step)), as_dtype(1 - beta1),
-            as_dtype(beta2), as_dtype(1 - beta2), as_dtype(eps), as_dtype(weight_decay),
-            as_dtype(-1 if maximize else 1), as_dtype(np.finfo(p.dtype).tiny))
+    scalars = (as_dtype(-(lr / (1 - beta1 ** step))), as_dtype(math.sqrt(1 - beta2 ** step)), as_dtype(1 - beta1),
+               as_dtype(beta2), as_dtype(1 - beta2), as_dtype(eps), as_dtype(weight_decay),
+               as_dtype(-1 if maximize else 1), as_dtype(np.finfo(p.dtype).tiny))
+    if _NUMBERS.issuperset(map(type, key[1:])):
+        if len(_scalars) >= 64:
+            _scalars.clear()
+        _scalars[key] = scalars
+    return scalars
+
+
+_NUMBERS = frozenset((float, int, bool))
+_scalars: dict = {}  # kernel_scalars' last answers
 
 
 def adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
@@ -127,17 +163,39 @@ def _adam_kernel(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minu
             v_max[i] = vm
 
 
+PARALLEL_MIN = 1 << 16  # from this many values up, the loop runs in a parallel loop where it may
+_PIECES = 8  # numba shares them out among its threads
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _adam_runner(p, g, m, v, v_max, amsgrad, neg_step_size, bias2_sqrt, one_minus_beta1, beta2, one_minus_beta2,
+                 eps, weight_decay, sign, tiny, zero):
+    """_adam_kernel on _PIECES equal shares of the elements at once (each element's update is its own)."""
+    for k in prange(_PIECES):
+        a, b = k * p.size // _PIECES, (k + 1) * p.size // _PIECES
+        _adam_kernel(p[a:b], g[a:b], m[a:b], v[a:b], v_max[a:b], amsgrad, neg_step_size, bias2_sqrt,
+                     one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, sign, tiny, zero)
+
+
 def adam_update_numba(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize):
     """The same step as ``adam_update_numpy``, fused into one loop over contiguous arrays.
 
     Arrays are checked first (``check_arrays``); any non-contiguous one sends the step to the
-    numpy twin, so the loop only ever walks whole, C-contiguous arrays of one shape.
+    numpy twin, so the loop only ever walks whole, C-contiguous arrays of one shape. From
+    PARALLEL_MIN elements up it runs on numba's threads where ``threads.loop_beside_blas`` allows
+    (an MLP's first layer: 78,400 weights, 88 -> 45 us in a training step on two cores).
     """
     check_arrays(p, g, m, v, v_max)
-    arrays = (p, g, m, v) + ((v_max,) if v_max is not None else ())
-    if not all(a.flags.c_contiguous for a in arrays):
-        return adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)
-    flat = [a.reshape(-1) for a in (p, g, m, v)]
-    v_max_flat = v_max.reshape(-1) if v_max is not None else flat[3]
-    _adam_kernel(*flat, v_max_flat, v_max is not None,
-                 *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize), p.dtype.type(0))
+    arrays = (p, g, m, v) if v_max is None else (p, g, m, v, v_max)
+    for a in arrays:
+        if not a.flags.c_contiguous:
+            return adam_update_numpy(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, step, maximize)
+    if p.ndim != 1:
+        arrays = [a.reshape(-1) for a in arrays]
+    p, g, m, v = arrays[:4]
+    loop = _adam_runner if threads.loop_beside_blas(p.size, PARALLEL_MIN, _adam_runner, p.dtype) else _adam_kernel
+    loop(p, g, m, v, v if v_max is None else arrays[4], v_max is not None,
+         *kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize), _ZERO[p.dtype])
+
+
+_ZERO = {dtype: dtype.type(0) for dtype in _FLOATS}  # the loop's 0 in p's dtype

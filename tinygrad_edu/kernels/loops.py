@@ -31,7 +31,7 @@ import numpy as np
 
 from . import threads
 
-USES = frozenset({"conv", "pool", "relu"})  # the kernel families that have parallel loops
+USES = frozenset({"conv", "pool", "relu", "matmul", "adam"})  # the kernel families that have parallel loops
 # what the fresh interpreter runs: sys.argv is ["-c", the folder holding this package, dtype, uses]
 _PROGRAM = ("import os, sys; hasattr(os, 'nice') and os.nice(10); sys.path.insert(0, sys.argv[1]); "
             "from tinygrad_edu.kernels import loops; loops.compile_all(sys.argv[2], set(sys.argv[3].split(',')))")
@@ -48,9 +48,10 @@ def in_cache(kernel) -> bool:
 def runners(dtype: str, uses: set) -> list:
     """The parallel loops a training step runs, each with a call that compiles it through the step's
     own code path, on two jobs: the forward pass's first, as the step meets them, the weight
-    gradient's last. ReLU's loops are called directly, on the step's argument types: its path takes
-    them only while BLAS's workers are down (``relu._in_parallel``). ``uses``: any of ``USES``."""
-    from . import conv, pool, relu
+    gradient's last. ReLU's and Adam's loops are called directly, on the step's argument types: their
+    paths take them only while BLAS's workers are down (``threads.loop_beside_blas``). ``uses``: any of
+    ``USES``."""
+    from . import adam, conv, gemm, pool, relu
     dt = np.dtype(dtype)
     x, calls = np.zeros((2, 1, 3, 3), dt), []
     if "conv" in uses:
@@ -62,6 +63,15 @@ def runners(dtype: str, uses: set) -> list:
         z = np.zeros(relu.PARALLEL_MIN, dt)
         calls.append((relu._relu_forward_parallel, lambda: relu._relu_forward_parallel(z, np.empty_like(z))))
         calls.append((relu._relu_backward_parallel, lambda: relu._relu_backward_parallel(z, z, np.empty_like(z))))
+    if "matmul" in uses and gemm.available():
+        a = np.zeros((2, 2), dt)
+        columns = np.arange(3, dtype=np.int64)
+        calls.append((gemm._runner, lambda: gemm._runner(columns, a, 0, a, 1, np.empty_like(a), columns)))
+    if "adam" in uses:
+        p = np.zeros(adam.PARALLEL_MIN, dt)
+        scalars = adam.kernel_scalars(p, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1.0, False)
+        calls.append((adam._adam_runner, lambda: adam._adam_runner(p, p.copy(), p.copy(), p.copy(), p.copy(), False,
+                                                                   *scalars, dt.type(0))))
     if "conv" in uses:
         calls.append((conv._backward_runner, lambda: conv.conv2d_backward_numba(x, x, x[:1], (1, 1), (1, 1),
                                                                                 (False, True, True))))

@@ -11,12 +11,10 @@ From ``PARALLEL_MIN`` values up, each loop runs as a parallel loop on numba's th
 ``threads.parallel_loops()`` allows: 0.4 M values 39 -> 25 us on two threads; under 40,000 values the
 loop's start costs more than it saves.
 """
-import numba
 import numpy as np
 from numba import njit, prange
 
 from . import threads
-from .. import runtime
 
 PARALLEL_MIN = 1 << 16  # from this many values up, both loops run in numba's parallel loops
 _PIECES = 8  # numba shares them out among its threads
@@ -62,21 +60,10 @@ def _relu_backward_parallel(grad, z, g):
         _relu_backward_loop(grad[a:b], z[a:b], g[a:b])
 
 
-def _in_parallel(size: int, loop, dtype) -> bool:
-    """Whether a loop over ``size`` values runs in parallel: from PARALLEL_MIN values up, unless
-    OpenBLAS's workers are up (an MLP's matmuls on every core). Beside them the loop's threads and
-    theirs take turns on the cores: an MLP's inference at batch 1000 took 5x torch's time, against
-    0.87x. Its ReLUs are a few percent of it, so they stay on one thread rather than take BLAS's
-    threads away as a conv does (``runtime.before_parallel_kernel``)."""
-    if size < PARALLEL_MIN or numba.get_num_threads() < 2 or runtime.blas_workers_up():
-        return False
-    return threads.loop_now(loop, dtype)
-
-
 def relu_forward_numba(x: np.ndarray) -> np.ndarray:
     x = x.astype(x.dtype, order="C", copy=False)  # a view of other strides is copied once
     z = np.empty_like(x)
-    parallel = _in_parallel(x.size, _relu_forward_parallel, x.dtype)
+    parallel = threads.loop_beside_blas(x.size, PARALLEL_MIN, _relu_forward_parallel, x.dtype)
     (_relu_forward_parallel if parallel else _relu_forward_loop)(x.reshape(-1), z.reshape(-1))
     return z
 
@@ -92,6 +79,6 @@ def relu_backward_numba(grad: np.ndarray, z: np.ndarray) -> np.ndarray:
     else:  # a broadcast gradient (sum's backward) or other strides: into g once, then masked in place
         np.copyto(g, grad)
         grad = g.reshape(-1)
-    parallel = _in_parallel(z.size, _relu_backward_parallel, z.dtype)
+    parallel = threads.loop_beside_blas(z.size, PARALLEL_MIN, _relu_backward_parallel, z.dtype)
     (_relu_backward_parallel if parallel else _relu_backward_loop)(grad, z.reshape(-1), g.reshape(-1))
     return g

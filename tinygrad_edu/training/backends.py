@@ -115,7 +115,7 @@ class EduBackend(Backend):
     def start_warm_up(self, model, optimizer: str, dtype: str) -> int | None:
         """On an empty numba cache, a child process compiling the backward pass's kernels (``warm_up``)."""
         nn = self.torch.nn
-        kinds = {nn.Conv2d: "conv", nn.MaxPool2d: "pool", nn.ReLU: "relu"}
+        kinds = {nn.Conv2d: "conv", nn.MaxPool2d: "pool", nn.ReLU: "relu", nn.Linear: "matmul"}
         uses = {kind for module in model.modules() for cls, kind in kinds.items() if isinstance(module, cls)}
         return warm_up.start(dtype, uses | ({"adam"} if optimizer == "adam" else set()))
 
