@@ -25,15 +25,22 @@ def _operands(m, k, n, a_t, b_t, dtype, seed=0):
 
 
 def _blocks_one_by_one(a, b):
-    """numpy's products of a with each block of b's columns, on one BLAS thread: what ``product`` must give."""
-    n, blocks = b.shape[1], min(b.shape[1], numba.get_num_threads())
-    edges = [n * k // blocks for k in range(blocks + 1)]
+    """numpy's products of each block of a's rows with b, or of a with each block of b's columns, on one
+    BLAS thread: what ``product`` must give."""
+    rows = gemm.by_rows(a.shape[0], b.shape[1])
+    length = a.shape[0] if rows else b.shape[1]
+    blocks = min(length, numba.get_num_threads())
+    edges = [length * k // blocks for k in range(blocks + 1)]
     with threadpool_limits(1, user_api="blas"):
-        return np.concatenate([a @ b[:, first:last] for first, last in zip(edges[:-1], edges[1:], strict=True)], axis=1)
+        parts = [a[first:last] @ b if rows else a @ b[:, first:last]
+                 for first, last in zip(edges[:-1], edges[1:], strict=True)]
+    return np.concatenate(parts, axis=0 if rows else 1)
 
 
-# every block 2 columns or more (numpy multiplies by a single column as a matrix-vector product)
-SHAPES = [(128, 784, 100), (100, 128, 784), (64, 1568, 200), (3, 5, 70), (2, 300, 66), (37, 1, 80)]
+# every block 2 rows or columns or more (numpy multiplies by a single one as a matrix-vector product); the
+# last three are cut into blocks of rows
+SHAPES = [(128, 784, 100), (100, 128, 784), (64, 1568, 200), (3, 5, 70), (2, 300, 66), (37, 1, 80),
+          (1000, 784, 100), (300, 20, 70), (90, 3, 2)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -53,8 +60,9 @@ def test_a_product_has_the_bits_of_its_blocks_and_numpy_s_values(m, k, n, a_t, b
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_loop_the_pool_and_the_caller_give_the_same_bits(dtype):
-    a, b = _operands(64, 1568, 200, 0, 1, dtype, seed=3)
+@pytest.mark.parametrize("m,k,n", [(64, 1568, 200), (1000, 784, 100)], ids=["columns", "rows"])
+def test_the_loop_the_pool_and_the_caller_give_the_same_bits(m, k, n, dtype):
+    a, b = _operands(m, k, n, 0, 1, dtype, seed=3)
     expected = _blocks_one_by_one(a, b)
     outs = []
     with threadpool_limits(1, user_api="blas"):
@@ -65,8 +73,9 @@ def test_the_loop_the_pool_and_the_caller_give_the_same_bits(dtype):
             finally:
                 threads.use_parallel_loops(previous)
         whole = np.empty_like(expected)
-        blocks = min(b.shape[1], numba.get_num_threads())
-        gemm._blocks(0, blocks, a, 0, b.T, 1, whole, gemm._columns(b.shape[1], blocks))  # on the caller's thread
+        rows = gemm.by_rows(m, n)
+        blocks = min(m if rows else n, numba.get_num_threads())
+        gemm._blocks(0, blocks, a, 0, b.T, 1, whole, rows, gemm._edges(m if rows else n, blocks))  # the caller's way
     for out in outs + [whole]:
         np.testing.assert_array_equal(out, expected)
 

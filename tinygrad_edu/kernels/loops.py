@@ -64,9 +64,8 @@ def runners(dtype: str, uses: set) -> list:
         calls.append((relu._relu_forward_parallel, lambda: relu._relu_forward_parallel(z, np.empty_like(z))))
         calls.append((relu._relu_backward_parallel, lambda: relu._relu_backward_parallel(z, z, np.empty_like(z))))
     if "matmul" in uses and gemm.available():
-        a = np.zeros((2, 2), dt)
-        columns = np.arange(3, dtype=np.int64)
-        calls.append((gemm._runner, lambda: gemm._runner(columns, a, 0, a, 1, np.empty_like(a), columns)))
+        a, edges = np.zeros((2, 2), dt), np.arange(3, dtype=np.int64)
+        calls.append((gemm._runner, lambda: gemm._runner(edges, a, 0, a, 1, np.empty_like(a), False, edges)))
     if "adam" in uses:
         p = np.zeros(adam.PARALLEL_MIN, dt)
         scalars = adam.kernel_scalars(p, 1e-3, 0.9, 0.999, 1e-8, 0.0, 1.0, False)

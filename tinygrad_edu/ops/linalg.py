@@ -32,10 +32,10 @@ class MatMul(Function):
             g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g2, np.swapaxes(b[:, None] if b_1d else b, -1, -2))
+            ga = runtime.matmul(g2, np.swapaxes(b[:, None] if b_1d else b, -1, -2))
             ga = ga[..., 0, :] if a_1d else ga
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a[None, :] if a_1d else a, -1, -2), g2)
+            gb = runtime.matmul(np.swapaxes(a[None, :] if a_1d else a, -1, -2), g2)
             gb = gb[..., :, 0] if b_1d else gb
         return ga, gb
 
