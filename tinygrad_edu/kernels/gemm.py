@@ -1,5 +1,5 @@
-"""Large 2-D products, out = a @ b, cut by columns among numba's threads, each block one BLAS call on
-one thread.
+"""Large 2-D products, out = a @ b, cut by columns (or rows) among numba's threads, each block one BLAS
+call on one thread.
 
 numpy's matmul hands a product to OpenBLAS, whose own worker threads then spin for ~0.1 s after it
 (``runtime.py``); beside them numba's loop threads and theirs take turns on the cores, so the engine
