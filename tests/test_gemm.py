@@ -75,7 +75,7 @@ def test_the_loop_the_pool_and_the_caller_give_the_same_bits(m, k, n, dtype):
         whole = np.empty_like(expected)
         rows = gemm.by_rows(m, n)
         blocks = min(m if rows else n, numba.get_num_threads())
-        gemm._blocks(0, blocks, a, 0, b.T, 1, whole, rows, gemm._edges(m if rows else n, blocks))  # the caller's way
+        gemm._blocks(0, blocks, a, 0, b.T, 1, whole, rows, threads.even_bounds(m if rows else n, blocks))  # caller's
     for out in outs + [whole]:
         np.testing.assert_array_equal(out, expected)
 
@@ -95,6 +95,13 @@ def test_what_the_cut_does_not_take_stays_numpy_s(a, b):
     out = runtime.matmul(a, b)
     np.testing.assert_array_equal(out, a @ b)
     assert out.dtype == (a @ b).dtype
+
+
+def test_operands_whose_inner_sizes_differ_are_numpy_s_error_not_a_read_past_the_end():
+    a, b = np.ones((64, 600), np.float32), np.ones((500, 64), np.float32)  # 64*600*64 multiply-adds: above the cut
+    assert not gemm.fits(a, b)
+    with pytest.raises(ValueError, match="matmul"):
+        runtime.matmul(a, b)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])

@@ -132,7 +132,7 @@ def before_blas() -> None:
 
 def matmul(a, b):
     """a @ b for the engine's linear layers and matmuls. A large 2-D float product is cut by columns
-    among the kernels' threads, each block a one-thread BLAS call (``kernels/gemm.py``), with BLAS
+    (or rows) among the kernels' threads, each block a one-thread BLAS call (``kernels/gemm.py``), with BLAS
     held on one thread as beside a kernel: its own workers never start. The rest, and every product
     where that BLAS is not found or not held (another Python thread runs), is numpy's."""
     if a.ndim == 2 and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= SPLIT_MATMUL_MACS and _blas:

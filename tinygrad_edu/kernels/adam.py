@@ -81,14 +81,15 @@ def kernel_scalars(p, lr, beta1, beta2, eps, weight_decay, step, maximize) -> tu
     -> 0.5 us), for Python numbers only: a tensor's value can change in place under the same key.
     """
     key = (p.dtype, lr, beta1, beta2, eps, weight_decay, step, maximize)
-    known = _scalars.get(key) if _NUMBERS.issuperset(map(type, key[1:])) else None
+    numbers = _NUMBERS.issuperset(map(type, key[1:]))
+    known = _scalars.get(key) if numbers else None
     if known is not None:
         return known
     as_dtype = p.dtype.type
     scalars = (as_dtype(-(lr / (1 - beta1 ** step))), as_dtype(math.sqrt(1 - beta2 ** step)), as_dtype(1 - beta1),
                as_dtype(beta2), as_dtype(1 - beta2), as_dtype(eps), as_dtype(weight_decay),
                as_dtype(-1 if maximize else 1), as_dtype(np.finfo(p.dtype).tiny))
-    if _NUMBERS.issuperset(map(type, key[1:])):
+    if numbers:
         if len(_scalars) >= 64:
             _scalars.clear()
         _scalars[key] = scalars

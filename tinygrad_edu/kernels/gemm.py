@@ -30,7 +30,6 @@ one dtype (``fits``).
 from __future__ import annotations
 
 import ctypes
-import functools
 
 import llvmlite.binding as llvm
 import numba
@@ -41,7 +40,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import runtime
-from .threads import run_split
+from .threads import even_bounds, run_split
 
 _NAMES = {np.dtype(np.float32): ("scipy_cblas_sgemm64_", "cblas_sgemm64_"),
           np.dtype(np.float64): ("scipy_cblas_dgemm64_", "cblas_dgemm64_")}
@@ -58,7 +57,7 @@ def _set_up() -> bool:
         found = {}
         for dtype, names in _NAMES.items():
             for name in names:
-                function = getattr(lib.dynlib, name, None) if hasattr(lib, "dynlib") else None
+                function = getattr(lib.dynlib, name, None)
                 if function is not None:
                     found[dtype] = function
                     break
@@ -98,11 +97,12 @@ def _operand(x):
 
 def fits(a, b) -> bool:
     """Whether ``product`` takes a @ b: 2-D a (M, K) and b (K, N) of one float dtype, M and N at least
-    2 (a row or a column is numpy's matrix-vector product), K at least 1, each C-contiguous or a
+    2 (a row or a column is numpy's matrix-vector product), K at least 1 and the same for both (the
+    loop reads K values of each: numpy refuses the rest with its error), each C-contiguous or a
     transpose of such, and ``available``."""
     return (a.dtype == b.dtype and a.dtype in _NAMES and a.ndim == 2 and b.ndim == 2 and a.shape[0] >= 2
-            and a.shape[1] >= 1 and b.shape[1] >= 2 and _operand(a) is not None and _operand(b) is not None
-            and available())
+            and a.shape[1] >= 1 and a.shape[1] == b.shape[0] and b.shape[1] >= 2 and _operand(a) is not None
+            and _operand(b) is not None and available())
 
 
 def product(a, b):
@@ -113,7 +113,7 @@ def product(a, b):
     rows = by_rows(*out.shape)
     length = out.shape[0] if rows else out.shape[1]
     blocks = min(length, numba.get_num_threads())
-    run_split(_blocks, blocks, left, left_t, right, right_t, out, rows, _edges(length, blocks), runner=_runner,
+    run_split(_blocks, blocks, left, left_t, right, right_t, out, rows, even_bounds(length, blocks), runner=_runner,
               pieces_per_thread=1)
     return out
 
@@ -124,12 +124,6 @@ def by_rows(m: int, n: int) -> bool:
     along the longer side; columns unless m >= 4n, as measured on two threads (x (128, 784) @ W.T
     (784, 100): rows 1.06x the columns' time; at 1,000 rows 0.93x)."""
     return m >= 4 * n
-
-
-@functools.lru_cache(maxsize=256)
-def _edges(length: int, blocks: int) -> np.ndarray:
-    """The first index of each of ``blocks`` near-equal blocks of ``length`` rows or columns, and length."""
-    return np.arange(blocks + 1, dtype=np.int64) * length // blocks
 
 
 def _block(first, last, rows, a, a_t, b, b_t, out):

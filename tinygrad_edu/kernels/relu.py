@@ -8,7 +8,7 @@ Rules, PyTorch's CPU kernel's: z = 0 where x < 0, else x (so -0.0 and NaN pass t
 dL/dx = 0 where z <= 0, else dL/dz (so a NaN z passes its gradient, a NaN gradient at z <= 0 is
 dropped). Arrays are C-contiguous float32/float64 of one shape; other dtypes take the numpy twin.
 From ``PARALLEL_MIN`` values up, each loop runs as a parallel loop on numba's threads where
-``threads.parallel_loops()`` allows: 0.4 M values 39 -> 25 us on two threads; under 40,000 values the
+``threads.loop_beside_blas`` allows: 0.4 M values 39 -> 25 us on two threads; under 40,000 values the
 loop's start costs more than it saves.
 """
 import numpy as np

@@ -292,7 +292,7 @@ def run_split(kernel, jobs: int, *args, runner=None, pieces_per_thread: int = PI
         kernel(0, jobs, *args)
         return
     if runner is not None and loop_now(runner, args[0].dtype):
-        runner(_bounds(jobs, min(jobs, pieces_per_thread * threads)), *args)
+        runner(even_bounds(jobs, min(jobs, pieces_per_thread * threads)), *args)
         return
     site = (kernel, jobs, threads, pieces_per_thread) + tuple(getattr(a, "shape", None) for a in args)
     times = _whole_times.get(site)
@@ -312,9 +312,9 @@ def run_split(kernel, jobs: int, *args, runner=None, pieces_per_thread: int = PI
 
 
 @functools.lru_cache(maxsize=256)
-def _bounds(jobs: int, count: int) -> np.ndarray:
+def even_bounds(jobs: int, count: int) -> np.ndarray:
     """bounds[k]..bounds[k + 1]: the jobs of piece k of ``count`` near-equal pieces (kept: 1.6 -> 0.1 us a call;
-    only ``run_split``'s runners read it)."""
+    only compiled loops read it, never write)."""
     return np.arange(count + 1, dtype=np.int64) * jobs // count
 
 
